@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Set up and run lstmkit on a fresh machine that has only ``python3``.
+
+    python3 dev.py demo    # the main job: set up, then run the demonstration
+    python3 dev.py test    # set up, then run the test suite
+
+Set-up creates ``.venv`` in the repository and installs lstmkit into it (editable,
+with its test extras); it runs again only when ``pyproject.toml`` changes.
+Everything after the command name is passed on (to pytest for ``test``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".lstmkit-installed"
+PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+COMMANDS = {
+    "demo": ["-m", "lstmkit.demo"],
+    "test": ["-m", "pytest", "-n", "auto", "-q"],
+}
+
+
+def _requirements_digest() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def set_up() -> None:
+    """Create the virtual environment and install the package when needed."""
+    if not PYTHON.exists():
+        print("lstmkit: creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = _requirements_digest()
+    if STAMP.exists() and STAMP.read_text() == digest:
+        return
+    print("lstmkit: installing lstmkit and its dependencies into .venv ...", flush=True)
+    subprocess.run(
+        [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "-e", f"{ROOT}[test]"],
+        check=True,
+    )
+    STAMP.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in COMMANDS:
+        print(f"usage: python3 dev.py {{{'|'.join(COMMANDS)}}} [args...]", file=sys.stderr)
+        return 2
+    try:
+        set_up()
+    except subprocess.CalledProcessError as error:
+        print(f"lstmkit: set-up failed ({error}); see the pip output above", file=sys.stderr)
+        return 1
+    command = [str(PYTHON), *COMMANDS[argv[0]], *argv[1:]]
+    return subprocess.run(command, cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
