@@ -60,7 +60,7 @@ def main(argv: list[str]) -> int:
         print(f"lstmkit: set-up failed ({error}); see the pip output above", file=sys.stderr)
         return 1
     command = [str(PYTHON), *COMMANDS[argv[0]], *argv[1:]]
-    return subprocess.run(command, cwd=ROOT).returncode
+    return subprocess.run(command, check=False, cwd=ROOT).returncode
 
 
 if __name__ == "__main__":

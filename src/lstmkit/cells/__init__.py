@@ -13,13 +13,13 @@ from .step import step
 from .variants import GREFF_VARIANTS, lstm_spec
 
 __all__ = [
-    "CellSpec",
     "GREFF_VARIANTS",
-    "LayerParams",
-    "Masks",
     "NO_MASKS",
     "NO_STEP_MASKS",
     "PARAM_NAMES",
+    "CellSpec",
+    "LayerParams",
+    "Masks",
     "StepMasks",
     "input_projection",
     "layer_norm",

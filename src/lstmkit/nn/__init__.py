@@ -6,4 +6,4 @@ from .lstm import LSTM
 from .recurrent import RecurrentLayer
 from .rnn import RNN
 
-__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "RecurrentLayer"]
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "RecurrentLayer"]
