@@ -94,7 +94,9 @@ def lstm_spec(
         raise TypeError(f"layer_norm must be a bool, got {type(layer_norm).__name__}")
     fields: dict[str, object] = {}
     if variant is not None:
-        if not isinstance(variant, str) or variant not in GREFF_VARIANTS:
+        if not isinstance(variant, str):
+            raise TypeError(f"variant must be None or a str, got {type(variant).__name__} {variant!r}")
+        if variant not in GREFF_VARIANTS:
             raise ValueError(
                 f"variant must be None or one of {sorted(GREFF_VARIANTS)}, got {variant!r}"
             )

@@ -13,6 +13,7 @@ from torch import Tensor
 
 from ..cells import CellSpec, LayerParams, input_projection, lstm_spec, step
 from . import layout
+from .inputs import check_features
 from .rnn import rnn_kind
 from .validation import (
     check_bool,
@@ -85,16 +86,7 @@ class RecurrentCell(torch.nn.Module):
             raise TypeError(f"{name}: input should be a Tensor, got {type(input).__name__}")
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
-        weight = self.weight_ih
-        if input.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{name}: input.size(-1) must be equal to input_size. Expected "
-                f"{self.input_size}, got {input.shape[-1]}"
-            )
-        if input.dtype != weight.dtype and not torch.is_autocast_enabled(input.device.type):
-            raise TypeError(
-                f"{name}: input dtype ({input.dtype}) does not match weight dtype ({weight.dtype})"
-            )
+        check_features(name, input, self.input_size, self.weight_ih.dtype, self.weight_ih.device)
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)  # (N, H_in)
         sizes = self._state_sizes()
@@ -110,8 +102,11 @@ class RecurrentCell(torch.nn.Module):
         if hx is None:
             return tuple(x.new_zeros(batch, size) for size in sizes)
         parts = (hx,) if isinstance(hx, Tensor) else hx
-        if not isinstance(parts, tuple | list) or not all(isinstance(p, Tensor) for p in parts):
+        if not isinstance(parts, tuple | list):
             raise TypeError(f"{name}: hx should be a Tensor or a tuple of Tensors, got {type(hx).__name__}")
+        for k, part in enumerate(parts):
+            if not isinstance(part, Tensor):
+                raise TypeError(f"{name}: hx[{k}] should be a Tensor, got {type(part).__name__}")
         accepted = {len(sizes)}
         if self.spec.gate_recurrence:
             accepted.add(2)  # (h, c): the previous gates start at zero

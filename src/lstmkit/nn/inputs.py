@@ -39,6 +39,7 @@ def prepare_input(
     batch_first: bool,
     input_size: int,
     dtype: torch.dtype,
+    device: torch.device,
 ) -> PreparedInput:
     """Validate ``input``/``lengths`` and bring them to engine form."""
     if isinstance(input, PackedSequence):
@@ -48,7 +49,7 @@ def prepare_input(
                 "(the packed sequence carries its own lengths)"
             )
         padded, packed_lengths = pad_packed_sequence(input)  # (L, N, H_in), original order
-        _check_features(module_name, padded, input_size, dtype)
+        check_features(module_name, padded, input_size, dtype, device)
         return PreparedInput(padded, packed_lengths.to(padded.device), True, input)
     if not isinstance(input, Tensor):
         raise TypeError(
@@ -59,7 +60,7 @@ def prepare_input(
             f"{module_name}: Expected input to be 2D (unbatched: L, H_in) or 3D "
             f"(batched), got {input.dim()}D tensor of shape {tuple(input.shape)} instead"
         )
-    _check_features(module_name, input, input_size, dtype)
+    check_features(module_name, input, input_size, dtype, device)
     batched = input.dim() == 3
     if not batched:
         if lengths is not None:
@@ -76,7 +77,10 @@ def prepare_input(
     return PreparedInput(x, checked, batched, None)
 
 
-def _check_features(name: str, x: Tensor, input_size: int, dtype: torch.dtype) -> None:
+def check_features(
+    name: str, x: Tensor, input_size: int, dtype: torch.dtype, device: torch.device
+) -> None:
+    """The input's feature size, dtype and device agree with the module's weights."""
     if x.shape[-1] != input_size:
         raise ValueError(
             f"{name}: input.size(-1) must be equal to input_size. Expected {input_size}, "
@@ -86,6 +90,11 @@ def _check_features(name: str, x: Tensor, input_size: int, dtype: torch.dtype) -
         raise TypeError(
             f"{name}: input dtype ({x.dtype}) does not match weight dtype ({dtype}); "
             f"convert the input with input.to({dtype}) or the model with model.to({x.dtype})"
+        )
+    if x.device != device:
+        raise ValueError(
+            f"{name}: input is on device {x.device} but the weights are on {device}; "
+            f"move one of them (input.to({str(device)!r}) or model.to({str(x.device)!r}))"
         )
 
 

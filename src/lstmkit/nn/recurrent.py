@@ -151,7 +151,7 @@ class RecurrentLayer(torch.nn.Module):
         weight = getattr(self, self._layer_param_names[0]["weight_ih"])
         prepared = prepare_input(
             name, input, lengths, batch_first=self.batch_first,
-            input_size=self.input_size, dtype=weight.dtype,
+            input_size=self.input_size, dtype=weight.dtype, device=weight.device,
         )
         x = prepared.x  # (L, N, H_in)
         num_stacks = self.num_layers * self.num_directions

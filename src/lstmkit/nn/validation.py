@@ -3,6 +3,7 @@ expected and what was got. Nothing is clamped or coerced."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from numbers import Real
 
@@ -76,10 +77,13 @@ def check_init(init: object) -> str | None:
 
 
 def check_optional_number(name: str, value: object) -> float | None:
+    """``None`` or a finite real number."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} should be None or a number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} should be a finite number, got {value}")
     return float(value)
 
 
