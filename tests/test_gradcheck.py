@@ -83,9 +83,9 @@ def run_gradcheck(fn, inputs, *, fast_mode=False):
 
 
 STRUCTURES = {
-    "hx": dict(num_layers=1, bidirectional=False, lengths=False),
-    "bidir_lengths": dict(num_layers=1, bidirectional=True, lengths=True),
-    "deep_bidir_lengths": dict(num_layers=2, bidirectional=True, lengths=True),
+    "hx": {"num_layers": 1, "bidirectional": False, "lengths": False},
+    "bidir_lengths": {"num_layers": 1, "bidirectional": True, "lengths": True},
+    "deep_bidir_lengths": {"num_layers": 2, "bidirectional": True, "lengths": True},
 }
 
 

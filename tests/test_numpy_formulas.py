@@ -254,11 +254,11 @@ def close(actual, expected):
 
 # Structures of a forward call: layers, directions, lengths, an initial state.
 STRUCTURES = {
-    "single": dict(num_layers=1, bidirectional=False, lengths=False, hx=False),
-    "hx": dict(num_layers=1, bidirectional=False, lengths=False, hx=True),
-    "lengths": dict(num_layers=1, bidirectional=False, lengths=True, hx=True),
-    "bidir_lengths": dict(num_layers=1, bidirectional=True, lengths=True, hx=True),
-    "deep_bidir_lengths_hx": dict(num_layers=2, bidirectional=True, lengths=True, hx=True),
+    "single": {"num_layers": 1, "bidirectional": False, "lengths": False, "hx": False},
+    "hx": {"num_layers": 1, "bidirectional": False, "lengths": False, "hx": True},
+    "lengths": {"num_layers": 1, "bidirectional": False, "lengths": True, "hx": True},
+    "bidir_lengths": {"num_layers": 1, "bidirectional": True, "lengths": True, "hx": True},
+    "deep_bidir_lengths_hx": {"num_layers": 2, "bidirectional": True, "lengths": True, "hx": True},
 }
 STRUCTURE_IDS = list(STRUCTURES)
 

@@ -6,8 +6,9 @@ their ``torch.nn`` namesakes, plus keyword-only options for the variants
 (recurrent dropout, zoneout, weight drop).
 """
 
+from . import cells, engine, nn
 from .nn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __version__ = "0.1.0"
 
-__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "__version__"]
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "__version__", "cells", "engine", "nn"]

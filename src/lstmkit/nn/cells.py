@@ -164,11 +164,12 @@ class LSTMCell(RecurrentCell):
         forget_bias: float | None = None,
         init: str | None = None,
     ) -> None:
-        if isinstance(hidden_size, int) and not isinstance(hidden_size, bool) and hidden_size > 0:
-            proj_size = check_proj_size(proj_size, hidden_size)
+        # proj_size is checked against hidden_size before the spec is built from it.
+        hidden_size = check_positive_int("hidden_size", hidden_size)
+        proj_size = check_proj_size(proj_size, hidden_size)
         spec = lstm_spec(
             variant=variant, peephole=peephole, cifg=cifg, layer_norm=layer_norm,
-            projection=isinstance(proj_size, int) and proj_size > 0,
+            projection=proj_size > 0,
             cell_clip=check_optional_number("cell_clip", cell_clip),
             proj_clip=check_optional_number("proj_clip", proj_clip),
         )
