@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from shared_cases import GREFF, LSTM_OPTIONS, randomise
 from torch.autograd import gradcheck
 from torch.func import functional_call
 
@@ -21,15 +22,6 @@ LENGTHS = [3, 2]
 NOISE_SEED = 2024
 
 
-@torch.no_grad()
-def randomise(module):
-    """Every parameter U(-0.5, 0.5); layer-norm gains U(0.5, 1.5)."""
-    for name, tensor in module.named_parameters():
-        if name.startswith("weight_ln"):
-            torch.nn.init.uniform_(tensor, 0.5, 1.5)
-        else:
-            torch.nn.init.uniform_(tensor, -0.5, 0.5)
-    return module
 
 
 def leaf(*shape):
@@ -119,19 +111,11 @@ def assert_clips_act(kw, outputs):
 
 
 # ----------------------------------------------------------------------------- LSTM
-GREFF = ["V", "NIG", "NFG", "NOG", "NIAF", "NOAF", "NP", "CIFG", "FGR"]
 LSTM_CONFIGS = {
-    "torch_vanilla": {},
-    "peephole": {"peephole": True},
-    **{f"variant_{v}": {"variant": v} for v in GREFF},
-    "cifg": {"cifg": True},
-    "cifg_peephole": {"cifg": True, "peephole": True},
-    "layer_norm": {"layer_norm": True},
-    "proj": {"proj_size": P},
+    **LSTM_OPTIONS,
     "proj_clip": {"proj_size": P, "proj_clip": 0.04},
     "cell_clip": {"cell_clip": 0.35},
     "no_bias": {"bias": False, "peephole": True},
-    "peephole_ln_proj": {"peephole": True, "layer_norm": True, "proj_size": P},
     "cifg_peephole_proj_clips": {"cifg": True, "peephole": True, "proj_size": P,
                                  "proj_clip": 0.04, "cell_clip": 0.35},
     "FGR_ln_proj": {"variant": "FGR", "layer_norm": True, "proj_size": P},

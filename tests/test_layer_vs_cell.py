@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import pytest
 import torch
+from shared_cases import LSTM_OPTIONS
 
 import lstmkit
 
 L, N, H_IN, H = 6, 3, 3, 4
 LENGTHS = torch.tensor([6, 2, 4])
 
-LSTM_OPTIONS = {
-    "vanilla": {},
-    "peephole": {"peephole": True},
-    "cifg": {"cifg": True},
-    **{f"variant-{v}": {"variant": v} for v in lstmkit.cells.GREFF_VARIANTS},
-    "layer_norm": {"layer_norm": True},
-    "proj": {"proj_size": 2, "proj_clip": 0.3},
-    "peephole-ln-proj": {"peephole": True, "layer_norm": True, "proj_size": 3},
+CASE_OPTIONS = {
+    **LSTM_OPTIONS,
+    "proj_clip": {"proj_size": 2, "proj_clip": 0.3},
     "cell_clip": {"cell_clip": 0.2},
 }
-CASES = [("LSTM", "LSTMCell", name, kw) for name, kw in LSTM_OPTIONS.items()] + [
+CASES = [("LSTM", "LSTMCell", name, kw) for name, kw in CASE_OPTIONS.items()] + [
     ("GRU", "GRUCell", "gru", {}),
     ("GRU", "GRUCell", "gru-cho", {"reset_after": False}),
     ("GRU", "GRUCell", "gru-cho-ln", {"reset_after": False, "layer_norm": True}),

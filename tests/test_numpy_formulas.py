@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from shared_cases import LSTM_OPTIONS, randomise
 
 import lstmkit
 
@@ -237,15 +238,6 @@ def numpy_stack(module, step_fn, x, initial, lengths, num_layers, directions):
 
 
 # ----------------------------------------------------------------------------- helpers
-@torch.no_grad()
-def randomise(module):
-    """Every parameter U(-0.5, 0.5); layer-norm gains U(0.5, 1.5) (so all terms matter)."""
-    for name, tensor in module.named_parameters():
-        if name.startswith("weight_ln"):
-            torch.nn.init.uniform_(tensor, 0.5, 1.5)
-        else:
-            torch.nn.init.uniform_(tensor, -0.5, 0.5)
-    return module
 
 
 def close(actual, expected):
@@ -302,19 +294,12 @@ def run_both(module, step_fn, structure, state_sizes, *, zero_state_sizes=None, 
 
 # ----------------------------------------------------------------------------- LSTM
 LSTM_CONFIGS = {
-    "torch_vanilla": {},
-    "peephole": {"peephole": True},
-    **{f"variant_{v}": {"variant": v} for v in GREFF_CHANGES},
+    **LSTM_OPTIONS,
     "V_peephole_off": {"variant": "V", "peephole": False},
     "NIG_peephole_off": {"variant": "NIG", "peephole": False},
-    "cifg": {"cifg": True},
-    "cifg_peephole": {"cifg": True, "peephole": True},
-    "layer_norm": {"layer_norm": True},
-    "proj": {"proj_size": P},
     "proj_clip": {"proj_size": P, "proj_clip": 0.05},
     "cell_clip": {"cell_clip": 0.3},
     "no_bias_peephole": {"bias": False, "peephole": True},
-    "peephole_ln_proj": {"peephole": True, "layer_norm": True, "proj_size": P},
     "cifg_peephole_proj_clips": {"cifg": True, "peephole": True, "proj_size": P,
                                  "proj_clip": 0.05, "cell_clip": 0.3},
     "FGR_ln_proj_cellclip": {"variant": "FGR", "layer_norm": True, "proj_size": P,
