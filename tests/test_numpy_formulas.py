@@ -398,20 +398,16 @@ def rnn_numpy(kw, rate=0.0):
     return step_fn
 
 
-@pytest.mark.parametrize("structure", STRUCTURE_IDS)
-@pytest.mark.parametrize("kw", list(GRU_CONFIGS.values()), ids=list(GRU_CONFIGS))
-def test_gru_matches_numpy(kw, structure):
-    module = make_layer(lstmkit.GRU, kw, structure)
-    out, h_n, ref_out, ref_final = run_both(module, gru_numpy(kw), structure, (H,))
-    close(out, ref_out)
-    close(h_n, ref_final[0])
+SINGLE_STATE_CASES = [
+    pytest.param(lstmkit.GRU, gru_numpy, kw, id=f"gru-{name}") for name, kw in GRU_CONFIGS.items()
+] + [pytest.param(lstmkit.RNN, rnn_numpy, kw, id=f"rnn-{name}") for name, kw in RNN_CONFIGS.items()]
 
 
 @pytest.mark.parametrize("structure", STRUCTURE_IDS)
-@pytest.mark.parametrize("kw", list(RNN_CONFIGS.values()), ids=list(RNN_CONFIGS))
-def test_rnn_matches_numpy(kw, structure):
-    module = make_layer(lstmkit.RNN, kw, structure)
-    out, h_n, ref_out, ref_final = run_both(module, rnn_numpy(kw), structure, (H,))
+@pytest.mark.parametrize("cls,numpy_step,kw", SINGLE_STATE_CASES)
+def test_gru_and_rnn_match_numpy(cls, numpy_step, kw, structure):
+    module = make_layer(cls, kw, structure)
+    out, h_n, ref_out, ref_final = run_both(module, numpy_step(kw), structure, (H,))
     close(out, ref_out)
     close(h_n, ref_final[0])
 
@@ -614,19 +610,16 @@ def test_lstm_cell_matches_numpy(kw):
     assert len(got) == (3 if eq["fgr"] else 2)
 
 
-@pytest.mark.parametrize("kw", list(GRU_CONFIGS.values()), ids=list(GRU_CONFIGS))
-def test_gru_cell_matches_numpy(kw):
-    cell = randomise(lstmkit.GRUCell(H_IN, H, dtype=torch.float64, **kw))
-    x, h0 = torch.randn(N, H_IN, dtype=torch.float64), torch.randn(N, H, dtype=torch.float64)
-    (want,) = gru_numpy(kw)(module_params(cell), x.numpy(), (h0.numpy(),))
-    close(cell(x, h0), want)
+SINGLE_STATE_CELL_CASES = [
+    pytest.param(lstmkit.GRUCell, gru_numpy, kw, id=f"gru-{name}") for name, kw in GRU_CONFIGS.items()
+] + [pytest.param(lstmkit.RNNCell, rnn_numpy, kw, id=f"rnn-{name}") for name, kw in RNN_CONFIGS.items()]
 
 
-@pytest.mark.parametrize("kw", list(RNN_CONFIGS.values()), ids=list(RNN_CONFIGS))
-def test_rnn_cell_matches_numpy(kw):
-    cell = randomise(lstmkit.RNNCell(H_IN, H, dtype=torch.float64, **kw))
+@pytest.mark.parametrize("cls,numpy_step,kw", SINGLE_STATE_CELL_CASES)
+def test_gru_and_rnn_cells_match_numpy(cls, numpy_step, kw):
+    cell = randomise(cls(H_IN, H, dtype=torch.float64, **kw))
     x, h0 = torch.randn(N, H_IN, dtype=torch.float64), torch.randn(N, H, dtype=torch.float64)
-    (want,) = rnn_numpy(kw)(module_params(cell), x.numpy(), (h0.numpy(),))
+    (want,) = numpy_step(kw)(module_params(cell), x.numpy(), (h0.numpy(),))
     close(cell(x, h0), want)
 
 

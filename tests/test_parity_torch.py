@@ -395,31 +395,21 @@ def _assert_same_forward(a, b, batch_first, tol):
         assert_close(sa, sb, **tol)
 
 
+@pytest.mark.parametrize("source", ["lstmkit", "torch"], ids=["lstmkit-into-torch", "torch-into-lstmkit"])
 @pytest.mark.parametrize("kind,config", STATE_DICT_CASES)
-def test_lstmkit_state_dict_loads_into_torch(kind, config, tolerances):
+def test_state_dict_loads_across(kind, config, source, tolerances):
+    """A vanilla layer's state_dict loads unchanged into its torch.nn namesake, both ways."""
     torch_cls, lk_cls, _ = LAYERS[kind]
     kwargs = _layer_kwargs(kind, **config)
+    src_cls, dst_cls = (lk_cls, torch_cls) if source == "lstmkit" else (torch_cls, lk_cls)
     torch.manual_seed(1)
-    mod = lk_cls(H_IN, H, dtype=torch.float64, **kwargs)
+    src = src_cls(H_IN, H, dtype=torch.float64, **kwargs)
     torch.manual_seed(2)  # different weights before loading
-    ref = torch_cls(H_IN, H, dtype=torch.float64, **kwargs)
-    result = ref.load_state_dict(mod.state_dict(), strict=True)
+    dst = dst_cls(H_IN, H, dtype=torch.float64, **kwargs)
+    result = dst.load_state_dict(src.state_dict(), strict=True)
     assert not result.missing_keys and not result.unexpected_keys
-    _assert_same_state_dict(mod, ref)
-    _assert_same_forward(mod, ref, kwargs["batch_first"], tolerances[torch.float64])
-
-
-@pytest.mark.parametrize("kind,config", STATE_DICT_CASES)
-def test_torch_state_dict_loads_into_lstmkit(kind, config, tolerances):
-    torch_cls, lk_cls, _ = LAYERS[kind]
-    kwargs = _layer_kwargs(kind, **config)
-    torch.manual_seed(1)
-    ref = torch_cls(H_IN, H, dtype=torch.float64, **kwargs)
-    torch.manual_seed(2)
-    mod = lk_cls(H_IN, H, dtype=torch.float64, **kwargs)
-    result = mod.load_state_dict(ref.state_dict(), strict=True)
-    assert not result.missing_keys and not result.unexpected_keys
-    _assert_same_state_dict(ref, mod)
+    _assert_same_state_dict(src, dst)
+    mod, ref = (src, dst) if source == "lstmkit" else (dst, src)
     _assert_same_forward(mod, ref, kwargs["batch_first"], tolerances[torch.float64])
 
 

@@ -132,9 +132,8 @@ class LSTM(RecurrentLayer):
             parts.append("peephole=True")
         if spec.input_gate == "coupled":
             parts.append("cifg=True")
-        for name in ("layer_norm",):
-            if getattr(spec, name):
-                parts.append(f"{name}=True")
+        if spec.layer_norm:
+            parts.append("layer_norm=True")
         for name in ("cell_clip", "proj_clip"):
             if getattr(spec, name) is not None:
                 parts.append(f"{name}={getattr(spec, name)}")
