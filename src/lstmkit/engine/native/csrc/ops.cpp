@@ -1,0 +1,33 @@
+// Registers lstmkit's native kernels as torch operators: torch.ops.lstmkit.<name>.
+#include <torch/library.h>
+
+#include "gru.h"
+#include "lstm.h"
+
+TORCH_LIBRARY(lstmkit, m) {
+  m.def(
+      "lstm_forward(Tensor xproj, Tensor h0, Tensor c0, Tensor? q0, Tensor w_hh, Tensor? w_hr, "
+      "Tensor? w_peep, Tensor? w_gr, Tensor? ln_hh, Tensor? ln_c_w, Tensor? ln_c_b, "
+      "Tensor? rd_mask, Tensor? zo_h, Tensor? zo_c, Tensor? lengths, int[] config, "
+      "float cell_clip, float proj_clip, bool reverse, bool save) -> Tensor[]");
+  m.def(
+      "lstm_backward(Tensor? grad_y, Tensor? grad_hn, Tensor? grad_cn, Tensor? grad_qn, "
+      "Tensor[] saved, Tensor w_hh, Tensor? w_hr, Tensor? w_peep, Tensor? w_gr, Tensor? ln_hh, "
+      "Tensor? ln_c_w, Tensor? rd_mask, Tensor? zo_h, Tensor? zo_c, Tensor? lengths, "
+      "int[] config, float cell_clip, float proj_clip, bool reverse) -> Tensor[]");
+  m.def(
+      "gru_forward(Tensor xproj, Tensor h0, Tensor w_hh, Tensor? b_hh, Tensor? ln_hh, "
+      "Tensor? rd_mask, Tensor? zo_h, Tensor? lengths, bool reset_after, bool reverse, "
+      "bool save) -> Tensor[]");
+  m.def(
+      "gru_backward(Tensor? grad_y, Tensor? grad_hn, Tensor[] saved, Tensor w_hh, Tensor? b_hh, "
+      "Tensor? ln_hh, Tensor? rd_mask, Tensor? zo_h, Tensor? lengths, bool reset_after, "
+      "bool reverse) -> Tensor[]");
+}
+
+TORCH_LIBRARY_IMPL(lstmkit, CPU, m) {
+  m.impl("lstm_forward", &lstmkit::lstm_forward);
+  m.impl("lstm_backward", &lstmkit::lstm_backward);
+  m.impl("gru_forward", &lstmkit::gru_forward);
+  m.impl("gru_backward", &lstmkit::gru_backward);
+}
