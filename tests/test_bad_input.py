@@ -139,8 +139,6 @@ CONSTRUCTION = [
     # backend
     pytest.param(LSTM, (I, H), {"backend": "cuda"}, ValueError, ("backend must be one of", "'reference'", "got 'cuda'"), id="backend-unknown"),
     pytest.param(GRU, (I, H), {"backend": None}, ValueError, ("backend", "got None"), id="backend-none"),
-    pytest.param(LSTM, (I, H), {"backend": "native"}, ValueError, ("backend='native'", "not available"), id="backend-native"),
-    pytest.param(RNN, (I, H), {"backend": "vendor"}, ValueError, ("backend='vendor'", "not available"), id="backend-vendor"),
     # nonlinearity
     pytest.param(RNN, (I, H), {"nonlinearity": "sigmoid"}, ValueError, ("Unknown nonlinearity 'sigmoid'", "'tanh' or 'relu'"), id="rnn-nonlin"),
     pytest.param(RNN, (I, H), {"nonlinearity": "Tanh"}, ValueError, ("nonlinearity 'Tanh'",), id="rnn-nonlin-case"),

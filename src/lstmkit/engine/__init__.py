@@ -1,5 +1,5 @@
-"""Floor 2: running one layer over a whole sequence, forward and backward."""
+"""Floor 2: running one layer (or a whole stack) over a sequence, forward and backward."""
 
-from .dispatch import BACKENDS, check_backend, run_layer, select_backend
+from .dispatch import BACKENDS, check_backend, run_layer, run_stack, select_backend
 
-__all__ = ["BACKENDS", "check_backend", "run_layer", "select_backend"]
+__all__ = ["BACKENDS", "check_backend", "run_layer", "run_stack", "select_backend"]

@@ -1,10 +1,16 @@
-"""The single entry point of the engine floor: pick a backend and run a layer.
+"""The entry points of the engine floor: pick a backend, run a layer or a whole stack.
 
-Backends share one contract (see `reference.run_layer`). ``"auto"`` tries them in the
-order vendor → native → reference and warns once when it has to use reference; a
-forced backend that cannot serve a configuration raises a ValueError saying why.
-Only ``reference`` exists in this version; ``vendor`` and ``native`` are named so the
-choice is already part of the API.
+Backends share one contract (see `reference.run_layer`):
+
+- ``vendor``: torch's fused ops (`vendor`), for the configurations torch has a kernel for;
+- ``native``: lstmkit's compiled kernels (`native`), every LSTM variant and both GRUs;
+- ``reference``: autograd through the step functions, every configuration.
+
+``"auto"`` takes the first of vendor → native → reference that serves the configuration
+and warns once when it has to use reference; a forced backend that cannot serve a
+configuration raises a ValueError saying why. `run_stack` exists because torch's fused
+op runs a whole stack (layers and both directions) in one call; for the other backends
+it is the loop over layers and directions with dropout between layers.
 """
 
 from __future__ import annotations
@@ -12,15 +18,15 @@ from __future__ import annotations
 import warnings
 from types import ModuleType
 
+import torch
 from torch import Tensor
 
 from ..cells import NO_MASKS, CellSpec, LayerParams, Masks
-from . import reference
+from . import native, reference, vendor
 
 BACKENDS = ("auto", "vendor", "native", "reference")
-_AVAILABLE: dict[str, ModuleType] = {"reference": reference}
+_MODULES: dict[str, ModuleType] = {"vendor": vendor, "native": native, "reference": reference}
 _AUTO_ORDER = ("vendor", "native", "reference")
-_NOT_YET = "is not available in this version of lstmkit (available: auto, reference)"
 
 _warned_reference_fallback = False
 
@@ -29,35 +35,53 @@ def check_backend(backend: object) -> str:
     """Validate a backend name given by a user; return it."""
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if backend not in ("auto",) and backend not in _AVAILABLE:
-        raise ValueError(f"backend={backend!r} {_NOT_YET}")
     return backend
 
 
-def select_backend(backend: str, spec: CellSpec, x: Tensor) -> ModuleType:
-    """The backend module that will run this configuration."""
+def select_backend(
+    backend: str, spec: CellSpec, x: Tensor, masks: Masks | list[Masks] = NO_MASKS
+) -> ModuleType:
+    """The backend module that will run this configuration.
+
+    ``masks`` may be a list (one per layer and direction of a stack): a backend must
+    serve all of them.
+    """
     check_backend(backend)
+    all_masks = masks if isinstance(masks, list) else [masks]
     if backend != "auto":
-        module = _AVAILABLE[backend]
-        reason = module.unsupported_reason(spec, x)
+        module = _MODULES[backend]
+        reason = _reason(module, spec, x, all_masks)
         if reason is not None:
             raise ValueError(f"backend={backend!r} cannot run this configuration: {reason}")
         return module
+    reasons = {}
     for name in _AUTO_ORDER:
-        module = _AVAILABLE.get(name)
-        if module is not None and module.unsupported_reason(spec, x) is None:
-            if name == "reference" and len(_AVAILABLE) > 1:
-                _warn_reference_fallback(spec)
+        module = _MODULES[name]
+        reason = _reason(module, spec, x, all_masks)
+        if reason is None:
+            if name == "reference":
+                _warn_reference_fallback(spec, reasons)
             return module
+        reasons[name] = reason
     raise AssertionError("the reference backend serves every configuration")
 
 
-def _warn_reference_fallback(spec: CellSpec) -> None:
+def _reason(module: ModuleType, spec: CellSpec, x: Tensor, masks: list[Masks]) -> str | None:
+    for m in masks:
+        reason = module.unsupported_reason(spec, x, m)
+        if reason is not None:
+            return reason
+    return None
+
+
+def _warn_reference_fallback(spec: CellSpec, reasons: dict[str, str]) -> None:
     global _warned_reference_fallback
     if not _warned_reference_fallback:
         _warned_reference_fallback = True
+        why = "; ".join(f"{name}: {reason}" for name, reason in reasons.items())
         warnings.warn(
-            f"lstmkit: no fast backend serves {spec}; using the slow reference engine",
+            f"lstmkit: no fast backend serves {spec} ({why}); using the slow reference "
+            "engine (this warning is shown once)",
             stacklevel=4,
         )
 
@@ -78,5 +102,56 @@ def run_layer(
     Same arguments and results as `lstmkit.engine.reference.run_layer`, plus
     ``backend``: ``"auto" | "vendor" | "native" | "reference"``.
     """
-    module = select_backend(backend, spec, x)
+    module = select_backend(backend, spec, x, masks)
     return module.run_layer(x, state0, params, spec, lengths=lengths, reverse=reverse, masks=masks)
+
+
+def run_stack(
+    x: Tensor,
+    states: list[tuple[Tensor, ...]],
+    params: list[LayerParams],
+    spec: CellSpec,
+    *,
+    num_layers: int,
+    bidirectional: bool,
+    dropout: float = 0.0,
+    training: bool = False,
+    lengths: Tensor | None = None,
+    masks: list[Masks] | None = None,
+    backend: str = "auto",
+) -> tuple[Tensor, list[tuple[Tensor, ...]]]:
+    """Run a stack of ``num_layers`` layers, each in one or both directions.
+
+    Args:
+        x: ``(L, N, H_in)``.
+        states, params, masks: one entry per stack index ``layer * D + direction``.
+        dropout: applied to each layer's output except the last, when ``training``.
+        lengths, backend: as `run_layer`.
+
+    Returns:
+        ``y (L, N, D*H_out)`` and the final state per stack index.
+    """
+    directions = 2 if bidirectional else 1
+    masks = masks if masks is not None else [NO_MASKS] * len(params)
+    module = select_backend(backend, spec, x, masks)
+    if module is vendor:
+        return vendor.run_stack(
+            x, states, params, spec, num_layers=num_layers, bidirectional=bidirectional,
+            dropout=dropout, training=training, lengths=lengths,
+        )
+    finals: list[tuple[Tensor, ...]] = []
+    layer_input = x
+    for layer in range(num_layers):
+        outputs = []
+        for direction in range(directions):
+            index = layer * directions + direction
+            y, state = module.run_layer(
+                layer_input, states[index], params[index], spec,
+                lengths=lengths, reverse=direction == 1, masks=masks[index],
+            )
+            outputs.append(y)
+            finals.append(state)
+        layer_input = outputs[0] if directions == 1 else torch.cat(outputs, dim=-1)
+        if dropout > 0 and training and layer < num_layers - 1:
+            layer_input = torch.nn.functional.dropout(layer_input, dropout, training=True)
+    return layer_input, finals

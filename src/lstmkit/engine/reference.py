@@ -13,7 +13,7 @@ from ..cells import NO_MASKS, CellSpec, LayerParams, Masks, input_projection, st
 NAME = "reference"
 
 
-def unsupported_reason(spec: CellSpec, x: Tensor) -> str | None:
+def unsupported_reason(spec: CellSpec, x: Tensor, masks: Masks = NO_MASKS) -> str | None:
     """The reference engine serves every configuration."""
     return None
 

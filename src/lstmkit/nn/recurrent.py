@@ -11,7 +11,7 @@ from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
 from ..cells import CellSpec, LayerParams
-from ..engine import check_backend, run_layer
+from ..engine import check_backend, run_stack
 from . import layout
 from .inputs import prepare_input, restore_output
 from .regularization import drop_weight, sample_masks
@@ -159,28 +159,21 @@ class RecurrentLayer(torch.nn.Module):
             name, hx, self.state_sizes, num_stacks=num_stacks,
             batch=prepared.batch_size, batched=prepared.batched, like=x,
         )
-        finals: list[tuple[Tensor, ...]] = []
-        layer_input = x
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(self.num_directions):
-                index = layer * self.num_directions + direction
-                y, state = run_layer(
-                    layer_input,
-                    self._engine_state(initial, index, x),
-                    self.layer_params(index),
-                    self.spec,
-                    lengths=prepared.lengths,
-                    reverse=direction == 1,
-                    masks=self._masks(x),
-                    backend=self.backend,
-                )
-                outputs.append(y)
-                finals.append(state)
-            layer_input = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
-            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                layer_input = torch.nn.functional.dropout(layer_input, self.dropout, training=True)
-        output = restore_output(layer_input, prepared, self.batch_first)
+        stacks = range(num_stacks)
+        layer_output, finals = run_stack(
+            x,
+            [self._engine_state(initial, index, x) for index in stacks],
+            [self.layer_params(index) for index in stacks],
+            self.spec,
+            num_layers=self.num_layers,
+            bidirectional=self.bidirectional,
+            dropout=self.dropout,
+            training=self.training,
+            lengths=prepared.lengths,
+            masks=[self._masks(x) for _ in stacks],
+            backend=self.backend,
+        )
+        output = restore_output(layer_output, prepared, self.batch_first)
         final = tuple(
             stack_final_state([state[k] for state in finals], prepared.batched)
             for k in range(len(self.state_sizes))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import subprocess
 import sys
 import threading
 from dataclasses import dataclass
@@ -145,7 +146,7 @@ def availability() -> tuple[bool, str | None]:
         return False, _failure
     try:
         load_library()
-    except Exception as error:  # a failed build of any kind means: not available
+    except (RuntimeError, OSError, ImportError, subprocess.SubprocessError) as error:
         _failure = f"the native kernels could not be built ({type(error).__name__}: {error})"
         return False, _failure
     return True, None

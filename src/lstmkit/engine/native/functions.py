@@ -39,7 +39,7 @@ class LSTMFunction(torch.autograd.Function):
     """``(x~, h0, c0, q0, weights..., masks, lengths) -> (y, h_n, c_n, q_n)``."""
 
     @staticmethod
-    def forward(  # noqa: PLR0913 - one argument per kernel input
+    def forward(
         ctx, xproj, h0, c0, q0, w_hh, w_hr, w_peep, w_gr, ln_hh, ln_c_w, ln_c_b,
         rd_mask, zo_h, zo_c, lengths, config, cell_clip, proj_clip, reverse,
     ):
