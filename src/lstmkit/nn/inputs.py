@@ -77,6 +77,22 @@ def prepare_input(
     return PreparedInput(x, checked, batched, None)
 
 
+def prepare_step_input(
+    name: str, input: object, input_size: int, dtype: torch.dtype, device: torch.device
+) -> tuple[Tensor, bool]:
+    """One time step as ``(N, H_in)``, and whether the user's input was batched."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}: input should be a Tensor, got {type(input).__name__}")
+    if input.dim() not in (1, 2):
+        raise ValueError(
+            f"{name}: expected one time step, (N, H_in) or unbatched (H_in,), got a "
+            f"{input.dim()}D tensor of shape {tuple(input.shape)}; run forward() for sequences"
+        )
+    check_features(name, input, input_size, dtype, device)
+    batched = input.dim() == 2
+    return (input if batched else input.unsqueeze(0)), batched
+
+
 def check_features(
     name: str, x: Tensor, input_size: int, dtype: torch.dtype, device: torch.device
 ) -> None:

@@ -11,11 +11,11 @@ from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
 from ..cells import CellSpec, LayerParams
-from ..engine import check_backend, run_stack
+from ..engine import check_backend, run_stack, run_step
 from . import layout
-from .inputs import prepare_input, restore_output
+from .inputs import prepare_input, prepare_step_input, restore_output
 from .regularization import drop_weight, sample_masks
-from .state import split_initial_state, stack_final_state
+from .state import initial_state_stacks, split_initial_state, stack_final_state
 from .validation import (
     check_bool,
     check_dropout,
@@ -179,6 +179,62 @@ class RecurrentLayer(torch.nn.Module):
             for k in range(len(self.state_sizes))
         )
         return output, (final if self.spec.has_cell_state else final[0])
+
+    def step(self, input: Tensor, hx=None):
+        """Advance one time step, for streaming (online) inference.
+
+        Args:
+            input: ``(N, H_in)``, or ``(H_in,)`` unbatched: one time step.
+            hx: ``None`` (zeros) or the state returned by the previous call, in the format
+                of ``forward``'s ``hx``: ``(h (num_layers, N, H_out), c (num_layers, N,
+                H_cell))`` for an LSTM, ``h`` otherwise (no ``N`` axis when unbatched).
+
+        Returns:
+            ``output (N, H_out)`` (or ``(H_out,)``) and the new state, so that feeding a
+            sequence step by step gives ``forward``'s outputs and final state. Under
+            ``torch.no_grad()`` / ``torch.inference_mode()`` the native kernel runs the
+            whole stack in one call; with autograd on, the differentiable step functions
+            run. Zoneout enters as its expectation, as in ``eval()``.
+        """
+        name = f"{type(self).__name__}.step"
+        self._check_streamable(name)
+        weight = getattr(self, self._layer_param_names[0]["weight_ih"])
+        x, batched = prepare_step_input(name, input, self.input_size, weight.dtype, weight.device)
+        states = initial_state_stacks(
+            name, hx, self.state_sizes, num_stacks=self.num_layers, batch=x.shape[0],
+            batched=batched, like=x,
+        )
+        output, new = run_step(
+            x, tuple(states), [self.layer_params(i) for i in range(self.num_layers)], self.spec,
+            zoneout=self._zoneout_rates, backend=self.backend,
+        )
+        if not batched:
+            output, new = output[0], tuple(s[:, 0] for s in new)
+        return output, (new if self.spec.has_cell_state else new[0])
+
+    def _check_streamable(self, name: str) -> None:
+        if self.bidirectional:
+            raise ValueError(
+                f"{name}: a bidirectional module needs the whole sequence; step() runs "
+                "unidirectional modules only"
+            )
+        if self.spec.gate_recurrence:
+            raise ValueError(
+                f"{name}: variant FGR carries its previous gate activations, which the step "
+                "state does not hold; run forward() on the sequence instead"
+            )
+        noisy = [
+            option for option, value in (("dropout", self.dropout if self.num_layers > 1 else 0),
+                                     ("recurrent_dropout", self.recurrent_dropout),
+                                     ("zoneout", max(self._zoneout_rates)),
+                                     ("weight_drop", self.weight_drop))
+            if value > 0
+        ]
+        if self.training and noisy:
+            raise ValueError(
+                f"{name}: step() is for inference and samples no noise, but the module is in "
+                f"training mode with {', '.join(noisy)}; call .eval() first"
+            )
 
     def _engine_state(self, initial: list[list[Tensor]], index: int, x: Tensor) -> tuple[Tensor, ...]:
         state = tuple(per_stack[index] for per_stack in initial)

@@ -12,7 +12,7 @@ from torch import Tensor
 STATE_NAMES = ("h_0", "c_0")
 
 
-def split_initial_state(
+def initial_state_stacks(
     module_name: str,
     hx: object,
     sizes: tuple[int, ...],
@@ -21,8 +21,8 @@ def split_initial_state(
     batch: int,
     batched: bool,
     like: Tensor,
-) -> list[list[Tensor]]:
-    """Validate ``hx`` and return, per state tensor, a list over (layer, direction).
+) -> list[Tensor]:
+    """Validate ``hx`` and return each state tensor as a ``(D*num_layers, N, size)`` stack.
 
     Args:
         hx: ``None``, a Tensor (one state) or a tuple of Tensors (LSTM: ``(h_0, c_0)``).
@@ -31,9 +31,7 @@ def split_initial_state(
         like: a tensor of the expected dtype and device (the input).
     """
     if hx is None:
-        return [
-            [like.new_zeros(batch, size) for _ in range(num_stacks)] for size in sizes
-        ]
+        return [like.new_zeros(num_stacks, batch, size) for size in sizes]
     tensors = _as_tuple(module_name, hx, len(sizes))
     result = []
     for name, tensor, size in zip(STATE_NAMES, tensors, sizes):
@@ -44,10 +42,25 @@ def split_initial_state(
                 f"{'' if batched else ' for unbatched input'}, got {tuple(tensor.shape)}"
             )
         _check_like(module_name, f"hx {name}", tensor, like)
-        if not batched:
-            tensor = tensor.unsqueeze(1)  # (D*num_layers, 1, size)
-        result.append(list(tensor.unbind(0)))
+        result.append(tensor if batched else tensor.unsqueeze(1))  # (D*num_layers, N, size)
     return result
+
+
+def split_initial_state(
+    module_name: str,
+    hx: object,
+    sizes: tuple[int, ...],
+    *,
+    num_stacks: int,
+    batch: int,
+    batched: bool,
+    like: Tensor,
+) -> list[list[Tensor]]:
+    """`initial_state_stacks`, then per state tensor a list over (layer, direction)."""
+    stacks = initial_state_stacks(
+        module_name, hx, sizes, num_stacks=num_stacks, batch=batch, batched=batched, like=like
+    )
+    return [list(stack.unbind(0)) for stack in stacks]
 
 
 def _as_tuple(module_name: str, hx: object, count: int) -> tuple[Tensor, ...]:

@@ -17,6 +17,8 @@ from ...cells.functional import layer_norm
 from . import build
 from .functions import GRUFunction, LSTMFunction, lstm_config
 
+_SPEC_CONFIG: dict[CellSpec, list[int]] = {}
+
 NAME = "native"
 _DTYPES = (torch.float32, torch.float64)
 
@@ -99,3 +101,29 @@ def run_layer(
         lstm_config(spec), float(spec.cell_clip or 0.0), float(spec.proj_clip or 0.0), reverse,
     )
     return y, ((h_n, c_n, q_n) if spec.gate_recurrence else (h_n, c_n))
+
+
+def stack_step(
+    x: Tensor,
+    states: tuple[Tensor, ...],
+    params: list[LayerParams],
+    spec: CellSpec,
+    zoneout: tuple[float, float],
+) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """One step through a unidirectional stack in one native call, without autograd.
+
+    ``x (N, H_in)``; ``states`` ``(h (layers, N, H_out)[, c (layers, N, H_cell)])``;
+    zoneout as its (hidden, cell) expectation. Returns ``y (N, H_out)`` and the states.
+    """
+    build.load_library()
+    is_lstm = spec.kind == "lstm"
+    config = _SPEC_CONFIG.get(spec)
+    if config is None:
+        config = _SPEC_CONFIG[spec] = lstm_config(spec) if is_lstm else []
+    weights = [tensor for layer in params for tensor in layer]  # 11 fields per layer
+    y, h_n, c_n = torch.ops.lstmkit.stack_step(
+        x.contiguous(), states[0].contiguous(), states[1].contiguous() if is_lstm else None,
+        weights, is_lstm, config, float(spec.cell_clip or 0.0), float(spec.proj_clip or 0.0),
+        float(zoneout[0]), float(zoneout[1]), spec.reset_after,
+    )
+    return y, ((h_n, c_n) if is_lstm else (h_n,))

@@ -3,6 +3,7 @@
 
 #include "gru.h"
 #include "lstm.h"
+#include "step.h"
 
 TORCH_LIBRARY(lstmkit, m) {
   m.def(
@@ -23,6 +24,10 @@ TORCH_LIBRARY(lstmkit, m) {
       "gru_backward(Tensor? grad_y, Tensor? grad_hn, Tensor[] saved, Tensor w_hh, Tensor? b_hh, "
       "Tensor? ln_hh, Tensor? rd_mask, Tensor? zo_h, Tensor? lengths, bool reset_after, "
       "bool reverse) -> Tensor[]");
+  m.def(
+      "stack_step(Tensor x, Tensor h, Tensor? c, Tensor?[] weights, bool is_lstm, int[] config, "
+      "float cell_clip, float proj_clip, float zoneout_h, float zoneout_c, bool reset_after) "
+      "-> Tensor[]");
 }
 
 TORCH_LIBRARY_IMPL(lstmkit, CPU, m) {
@@ -30,4 +35,5 @@ TORCH_LIBRARY_IMPL(lstmkit, CPU, m) {
   m.impl("lstm_backward", &lstmkit::lstm_backward);
   m.impl("gru_forward", &lstmkit::gru_forward);
   m.impl("gru_backward", &lstmkit::gru_backward);
+  m.impl("stack_step", &lstmkit::stack_step);
 }
