@@ -3,10 +3,12 @@
 
     python3 dev.py demo    # the main job: set up, then run the demonstration
     python3 dev.py test    # set up, then run the test suite
+    python3 dev.py bench   # set up, then run the engine benchmark (benchmarks/)
 
 Set-up creates ``.venv`` in the repository and installs lstmkit into it (editable,
 with its test extras); it runs again only when ``pyproject.toml`` changes.
-Everything after the command name is passed on (to pytest for ``test``).
+Everything after the command name is passed on (to pytest for ``test``, to the
+benchmark for ``bench``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 COMMANDS = {
     "demo": ["-m", "lstmkit.demo"],
     "test": ["-m", "pytest", "-n", "auto", "-q"],
+    "bench": ["-m", "benchmarks.bench_engines"],
 }
 
 

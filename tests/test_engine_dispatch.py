@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import warnings
 
 import pytest
@@ -22,6 +23,14 @@ def test_auto_and_reference_give_the_same_results():
 
 
 NATIVE_UP = engine.native.is_available()
+
+
+@pytest.mark.skipif(shutil.which("c++") is None, reason="no C++ compiler on this machine")
+def test_the_native_kernels_build_where_a_compiler_exists():
+    # Every native test skips when the kernels are unavailable; this one does not, so a
+    # broken build on a machine that can compile fails the suite instead of hiding.
+    available, why = engine.native.build.availability()
+    assert available, why
 
 
 @pytest.mark.parametrize(

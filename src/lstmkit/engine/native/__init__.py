@@ -15,7 +15,7 @@ from torch import Tensor
 from ...cells import NO_MASKS, CellSpec, LayerParams, Masks
 from ...cells.functional import layer_norm
 from . import build
-from .functions import GRUFunction, LSTMFunction, lstm_config
+from .functions import GRUFunction, LinearFunction, LSTMFunction, lstm_config
 
 _SPEC_CONFIG: dict[CellSpec, list[int]] = {}
 
@@ -43,6 +43,8 @@ def unsupported_reason(spec: CellSpec, x: Tensor, masks: Masks = NO_MASKS) -> st
 def input_projection(x: Tensor, params: LayerParams, spec: CellSpec) -> Tensor:
     r"""``x~ = LN_ih(W_ih x) + b_ih (+ b_hh for an LSTM)``, one GEMM for all steps.
 
+    The GEMM runs on the kernels' own GEMM path (`LinearFunction`).
+
     An LSTM adds ``b_hh`` here because it only ever adds to the gates; a GRU keeps it
     for the kernel, where the reset gate multiplies it. ``(L, N, H_in) -> (L, N, G*H)``.
     """
@@ -54,13 +56,11 @@ def input_projection(x: Tensor, params: LayerParams, spec: CellSpec) -> Tensor:
     present = [b for b in biases if b is not None]
     bias = None if not present else present[0] if len(present) == 1 else present[0] + present[1]
     if spec.layer_norm:
-        projected = layer_norm(flat @ params.weight_ih.T, params.weight_ln_ih)
+        projected = layer_norm(LinearFunction.apply(flat, params.weight_ih, None), params.weight_ln_ih)
         if bias is not None:
             projected = projected + bias
-    elif bias is not None:
-        projected = torch.addmm(bias, flat, params.weight_ih.T)
     else:
-        projected = flat @ params.weight_ih.T
+        projected = LinearFunction.apply(flat, params.weight_ih, bias)
     return projected.reshape(length, batch, -1)  # (L, N, G*H)
 
 

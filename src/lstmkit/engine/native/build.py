@@ -25,8 +25,8 @@ from pathlib import Path
 import torch
 
 CSRC = Path(__file__).resolve().parent / "csrc"
-SOURCES = ("ops.cpp", "lstm.cpp", "gru.cpp", "step.cpp")
-HEADERS = ("common.h", "lstm.h", "gru.h", "step.h")
+SOURCES = ("ops.cpp", "lstm.cpp", "gru.cpp", "step.cpp", "linear.cpp")
+HEADERS = ("common.h", "lstm.h", "gru.h", "step.h", "linear.h")
 
 # -O3 -ffast-math lets gcc vectorise the tanh/exp loops through glibc's libmvec;
 # -ffast-math is a compile flag only (never at link time, where gcc < 13 would add

@@ -35,6 +35,29 @@ def _contiguous(tensor: Tensor | None) -> Tensor | None:
     return None if tensor is None else tensor.contiguous()
 
 
+class LinearFunction(torch.autograd.Function):
+    """``x W^T + b`` for all time steps at once on the kernels' GEMM path.
+
+    ``x (M, K)``, ``W (N_c, K)``, ``b (N_c,)`` or None → ``(M, N_c)``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        return torch.ops.lstmkit.linear(x, weight, bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        d_x, d_w, d_b = torch.ops.lstmkit.linear_backward(
+            grad, x, weight, need_x, need_w, need_b and ctx.has_bias
+        )
+        return (d_x if need_x else None, d_w if need_w else None,
+                d_b if need_b and ctx.has_bias else None)
+
+
 class LSTMFunction(torch.autograd.Function):
     """``(x~, h0, c0, q0, weights..., masks, lengths) -> (y, h_n, c_n, q_n)``."""
 

@@ -8,6 +8,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/native/CPUBlas.h>
 
 #include <cmath>
 #include <cstdint>
@@ -85,24 +86,28 @@ void dgemm_(const char* transa, const char* transb, const int* m, const int* n, 
 
 namespace lstmkit {
 
-// Row-major GEMMs straight into BLAS: at batch 1 the per-call overhead of at::mm (the
-// dispatcher, tensor objects) is as large as the product itself.
-//   gemm_abt: C[M, Nc] = beta * C + A[M, K] @ W[Nc, K]^T
-//   gemm_ab:  C[M, Nc] = beta * C + A[M, K] @ W[K, Nc]
-// lda/ldw/ldc are row strides. Column-major BLAS sees a row-major X as X^T, so it computes
-// C^T = W A^T (abt: W transposed) and C^T = W^T A^T (ab: W as it is).
-inline void fortran_gemm(char tw, int m, int n, int k, float beta, const float* w, int ldw,
+// Row-major GEMM straight into a micro-kernel or BLAS, without the dispatcher:
+//   matmul: C[M, N] = A[M, K] @ B[K, N]   (+= when `accumulate`)
+// lda/ldb/ldc are row strides. float goes to oneDNN's JIT batch-reduce GEMM micro-kernel
+// (at::native::cpublas::brgemm, single-threaded; we block and thread it), which uses the
+// CPU's widest vectors on every vendor; the MKL in PyTorch's wheels takes its AVX2 path on
+// AMD processors and reaches about half of that. double, and float where the micro-kernel
+// is unavailable, go to the Fortran BLAS. Where B is a weight W[Nc, K] used as W^T the
+// callers keep a transposed copy made once per call.
+constexpr int64_t kBlockM = 64, kBlockN = 64, kBlockK = 256;
+
+inline void fortran_gemm(int m, int n, int k, float beta, const float* b, int ldb,
                          const float* a, int lda, float* c, int ldc) {
-  const char ta = 'N';
+  const char no = 'N';
   const float one = 1;
-  sgemm_(&tw, &ta, &m, &n, &k, &one, w, &ldw, a, &lda, &beta, c, &ldc);
+  sgemm_(&no, &no, &m, &n, &k, &one, b, &ldb, a, &lda, &beta, c, &ldc);
 }
 
-inline void fortran_gemm(char tw, int m, int n, int k, double beta, const double* w, int ldw,
+inline void fortran_gemm(int m, int n, int k, double beta, const double* b, int ldb,
                          const double* a, int lda, double* c, int ldc) {
-  const char ta = 'N';
+  const char no = 'N';
   const double one = 1;
-  dgemm_(&tw, &ta, &m, &n, &k, &one, w, &ldw, a, &lda, &beta, c, &ldc);
+  dgemm_(&no, &no, &m, &n, &k, &one, b, &ldb, a, &lda, &beta, c, &ldc);
 }
 
 template <typename T>
@@ -111,38 +116,78 @@ inline bool have_fortran_blas() {
   return dgemm_ != nullptr;
 }
 
+// Whether the float micro-kernel runs here and agrees with a plain product (checked once).
+inline bool micro_kernel_works() {
+  static const bool works = [] {
+    try {
+      const float a[2] = {1.5f, -2.0f}, b[4] = {0.5f, 1.0f, 2.0f, -1.0f};
+      float c[2] = {0.0f, 0.0f};
+      at::native::cpublas::brgemm(1, 2, 2, 2, 2, 2, false, a, b, c, false);
+      return c[0] == -3.25f && c[1] == 3.5f;
+    } catch (...) {
+      return false;
+    }
+  }();
+  return works;
+}
+
 template <typename T>
-void aten_gemm(bool w_transposed, int64_t M, int64_t Nc, int64_t K, const T* A, int64_t lda,
-               const T* W, int64_t ldw, T beta, T* C, int64_t ldc) {
+void aten_matmul(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
+                 int64_t ldb, T* C, int64_t ldc, bool accumulate) {
   const auto opts = at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value);
   at::Tensor a = at::from_blob(const_cast<T*>(A), {M, K}, {lda, 1}, opts);
-  at::Tensor w = w_transposed ? at::from_blob(const_cast<T*>(W), {Nc, K}, {ldw, 1}, opts).t()
-                              : at::from_blob(const_cast<T*>(W), {K, Nc}, {ldw, 1}, opts);
-  at::Tensor c = at::from_blob(C, {M, Nc}, {ldc, 1}, opts);
-  if (beta == T(0)) {
-    at::mm_out(c, a, w);
+  at::Tensor b = at::from_blob(const_cast<T*>(B), {K, N}, {ldb, 1}, opts);
+  at::Tensor c = at::from_blob(C, {M, N}, {ldc, 1}, opts);
+  if (accumulate) {
+    c.addmm_(a, b);
   } else {
-    c.addmm_(a, w, beta);
+    at::mm_out(c, a, b);
+  }
+}
+
+inline void blocked_micro_kernel(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                                 const float* B, int64_t ldb, float* C, int64_t ldc,
+                                 bool accumulate) {
+  const int64_t blocks_m = (M + kBlockM - 1) / kBlockM;
+  const int64_t blocks_n = (N + kBlockN - 1) / kBlockN;
+  auto run = [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      // Consecutive tasks share a column panel of B, which stays in cache.
+      const int64_t n0 = (task / blocks_m) * kBlockN, m0 = (task % blocks_m) * kBlockM;
+      const int64_t nb = std::min(kBlockN, N - n0), mb = std::min(kBlockM, M - m0);
+      for (int64_t k0 = 0; k0 < K; k0 += kBlockK) {
+        at::native::cpublas::brgemm(mb, nb, std::min(kBlockK, K - k0), lda, ldb, ldc,
+                                    accumulate || k0 > 0, A + m0 * lda + k0, B + k0 * ldb + n0,
+                                    C + m0 * ldc + n0, false);
+      }
+    }
+  };
+  const int64_t tasks = blocks_m * blocks_n;
+  if (M * N * K < (int64_t(1) << 18)) {
+    run(0, tasks);  // too small to pay for waking threads
+  } else {
+    at::parallel_for(0, tasks, 1, run);
   }
 }
 
 template <typename T>
-inline void gemm_abt(int64_t M, int64_t Nc, int64_t K, const T* A, int64_t lda, const T* W,
-                     int64_t ldw, T beta, T* C, int64_t ldc) {
-  if (M == 0 || Nc == 0) return;
-  if (!have_fortran_blas<T>()) return aten_gemm<T>(true, M, Nc, K, A, lda, W, ldw, beta, C, ldc);
-  fortran_gemm('T', static_cast<int>(Nc), static_cast<int>(M), static_cast<int>(K), beta, W,
-               static_cast<int>(ldw), A, static_cast<int>(lda), C, static_cast<int>(ldc));
+inline void matmul(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
+                   int64_t ldb, T* C, int64_t ldc, bool accumulate) {
+  if (M == 0 || N == 0) return;
+  if constexpr (std::is_same_v<T, float>) {
+    if (micro_kernel_works()) {
+      return blocked_micro_kernel(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    }
+  }
+  if (!have_fortran_blas<T>()) return aten_matmul<T>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+  // Column-major BLAS sees row-major X as X^T: C^T = B^T A^T.
+  fortran_gemm(static_cast<int>(N), static_cast<int>(M), static_cast<int>(K),
+               accumulate ? T(1) : T(0), B, static_cast<int>(ldb), A, static_cast<int>(lda), C,
+               static_cast<int>(ldc));
 }
 
-template <typename T>
-inline void gemm_ab(int64_t M, int64_t Nc, int64_t K, const T* A, int64_t lda, const T* W,
-                    int64_t ldw, T beta, T* C, int64_t ldc) {
-  if (M == 0 || Nc == 0) return;
-  if (!have_fortran_blas<T>()) return aten_gemm<T>(false, M, Nc, K, A, lda, W, ldw, beta, C, ldc);
-  fortran_gemm('N', static_cast<int>(Nc), static_cast<int>(M), static_cast<int>(K), beta, W,
-               static_cast<int>(ldw), A, static_cast<int>(lda), C, static_cast<int>(ldc));
-}
+// The weight W[Nc, K] as the right-hand factor of x @ W^T: a contiguous [K, Nc] copy.
+inline at::Tensor transposed(const at::Tensor& w) { return w.t().contiguous(); }
 
 // Reads a zoneout mask that is either per element (pointer) or one rate (0-d tensor).
 template <typename T>

@@ -8,6 +8,7 @@
 #include "gru.h"
 
 #include "common.h"
+#include "linear.h"
 
 namespace lstmkit {
 namespace {
@@ -75,6 +76,7 @@ void forward_steps(const at::Tensor& xproj, at::Tensor& y, at::Tensor& h_state,
   const auto mz = MaskView<T>::from(zo_h);
   const int64_t* len = given(lengths) ? lengths->data_ptr<int64_t>() : nullptr;
   const T eps = static_cast<T>(kEps);
+  const at::Tensor w_t = transposed(w_hh);  // [H,3H], transposed once per call
 
   for (int64_t s = 0; s < L; ++s) {
     const int64_t t = reverse ? L - 1 - s : s;
@@ -83,7 +85,7 @@ void forward_steps(const at::Tensor& xproj, at::Tensor& y, at::Tensor& h_state,
     for (int64_t k = 0; k < N * H; ++k) hin[k] = rd ? hs[k] * rd[k] : hs[k];
     if (save && masked) std::copy(hs, hs + N * H, step_ptr<T>(hprev_all, t));
     const int64_t rec_cols = reset_after ? H3 : 2 * H;
-    gemm_abt<T>(N, rec_cols, H, hin, H, w_hh.data_ptr<T>(), H, T(0), recur.data_ptr<T>(), rec_cols);
+    matmul<T>(N, rec_cols, H, hin, H, w_t.data_ptr<T>(), H3, recur.data_ptr<T>(), rec_cols, false);
     const T* xp = step_ptr<T>(xproj, t);
     T* act = step_ptr<T>(act_all, t);
     T* an = reset_after ? step_ptr<T>(an_all, t) : nullptr;
@@ -114,8 +116,7 @@ void forward_steps(const at::Tensor& xproj, at::Tensor& y, at::Tensor& h_state,
       }
     });
     if (!reset_after) {
-      gemm_abt<T>(N, H, H, rh, H, w_hh.data_ptr<T>() + 2 * H * H, H, T(0),
-                  recur_n.data_ptr<T>(), H);
+      matmul<T>(N, H, H, rh, H, w_t.data_ptr<T>() + 2 * H, H3, recur_n.data_ptr<T>(), H, false);
       const T* rn = recur_n.data_ptr<T>();
       for_rows(N, H, [&](int64_t begin, int64_t end) {
         std::vector<T> a(H);
@@ -246,10 +247,10 @@ void backward_steps(const std::vector<at::Tensor>& sv, const c10::optional<at::T
     });
     const T* w = w_hh.data_ptr<T>();
     if (reset_after) {
-      gemm_ab<T>(N, H, H3, dR, H3, w, H, T(0), dhin.data_ptr<T>(), H);
+      matmul<T>(N, H, H3, dR, H3, w, H, dhin.data_ptr<T>(), H, false);
     } else {
       // d(r h~) = dR_n W_n, then r and h~ share it.
-      gemm_ab<T>(N, H, H, dR + 2 * H, H3, w + 2 * H * H, H, T(0), drh.data_ptr<T>(), H);
+      matmul<T>(N, H, H, dR + 2 * H, H3, w + 2 * H * H, H, drh.data_ptr<T>(), H, false);
       const T* d_rh = drh.data_ptr<T>();
       for_rows(N, H3, [&](int64_t begin, int64_t end) {
         for (int64_t n = begin; n < end; ++n) {
@@ -268,7 +269,7 @@ void backward_steps(const std::vector<at::Tensor>& sv, const c10::optional<at::T
           }
         }
       });
-      gemm_ab<T>(N, H, 2 * H, dR, H3, w, H, T(0), dhin.data_ptr<T>(), H);
+      matmul<T>(N, H, 2 * H, dR, H3, w, H, dhin.data_ptr<T>(), H, false);
       // h~ also feeds r * h~ directly.
       const T* dhp = dhin.data_ptr<T>();
       T* dh_mut = const_cast<T*>(dhp);
@@ -331,10 +332,10 @@ std::vector<at::Tensor> gru_backward(
   const at::Tensor dR2 = dR_all.reshape({L * N, H3});
   at::Tensor d_w_hh;
   if (reset_after) {
-    d_w_hh = dR2.t().mm(hin_all.reshape({L * N, H}));
+    d_w_hh = weight_gradient(dR2, hin_all.reshape({L * N, H}));
   } else {
-    d_w_hh = at::cat({dR2.narrow(1, 0, 2 * H).t().mm(hin_all.reshape({L * N, H})),
-                      dR2.narrow(1, 2 * H, H).t().mm(rh_all.reshape({L * N, H}))});
+    d_w_hh = at::cat({weight_gradient(dR2.narrow(1, 0, 2 * H), hin_all.reshape({L * N, H})),
+                      weight_gradient(dR2.narrow(1, 2 * H, H), rh_all.reshape({L * N, H}))});
   }
   at::Tensor d_b_hh = given(b_hh) ? dA_all.sum({0, 1}) : empty;
   at::Tensor d_ln = ln ? (dA_all * rhat_all).sum({0, 1}) : empty;

@@ -2,6 +2,7 @@
 #include "lstm.h"
 
 #include "common.h"
+#include "linear.h"
 
 namespace lstmkit {
 namespace {
@@ -98,6 +99,10 @@ void forward_steps(const Layout& lay, const at::Tensor& xproj, at::Tensor& y,
   const auto mz_c = MaskView<T>::from(zo_c);
   const int64_t* len = given(lengths) ? lengths->data_ptr<int64_t>() : nullptr;
   const T eps = static_cast<T>(kEps);
+  // Right-hand factors of the per-step products, transposed once per call.
+  const at::Tensor w_hh_t = transposed(w_hh);                                    // [P,G*H]
+  const at::Tensor w_gr_t = lay.fgr ? transposed(*w_gr) : at::Tensor();         // [S*H,S*H]
+  const at::Tensor w_hr_t = lay.projection ? transposed(*w_hr) : at::Tensor();  // [H,P]
 
   for (int64_t s = 0; s < L; ++s) {
     const int64_t t = reverse ? L - 1 - s : s;
@@ -122,16 +127,16 @@ void forward_steps(const Layout& lay, const at::Tensor& xproj, at::Tensor& y,
         std::copy(qprev, qprev + N * SH, qp);
         qprev = qp;
       }
-      gemm_abt<T>(N, SH, SH, qprev, SH, w_gr->data_ptr<T>(), SH, T(0),
-                  fgr_term.data_ptr<T>(), SH);
+      matmul<T>(N, SH, SH, qprev, SH, w_gr_t.data_ptr<T>(), SH, fgr_term.data_ptr<T>(), SH,
+                false);
     }
     T* act = step_ptr<T>(act_all, t);  // [N,G*H]
     const T* xp = step_ptr<T>(xproj, t);
     if (lay.layer_norm) {
-      gemm_abt<T>(N, GH, P, hin, P, w_hh.data_ptr<T>(), P, T(0), recur.data_ptr<T>(), GH);
+      matmul<T>(N, GH, P, hin, P, w_hh_t.data_ptr<T>(), GH, recur.data_ptr<T>(), GH, false);
     } else {
       std::copy(xp, xp + N * GH, act);
-      gemm_abt<T>(N, GH, P, hin, P, w_hh.data_ptr<T>(), P, T(1), act, GH);
+      matmul<T>(N, GH, P, hin, P, w_hh_t.data_ptr<T>(), GH, act, GH, true);
     }
     T* cnew = step_ptr<T>(cnew_all, t);
     T* u_buf = need_u ? step_ptr<T>(u_all, t) : cnew;
@@ -226,7 +231,7 @@ void forward_steps(const Layout& lay, const at::Tensor& xproj, at::Tensor& y,
     });
 
     T* yh = step_ptr<T>(yh_all, t);  // [N,P]
-    if (lay.projection) gemm_abt<T>(N, P, H, h_out, H, w_hr->data_ptr<T>(), H, T(0), yh, P);
+    if (lay.projection) matmul<T>(N, P, H, h_out, H, w_hr_t.data_ptr<T>(), P, yh, P, false);
     T* yo = step_ptr<T>(y, t);
     T* qs = lay.fgr ? q_state.data_ptr<T>() : nullptr;
 
@@ -353,7 +358,7 @@ void backward_steps(const Layout& lay, const std::vector<at::Tensor>& sv,
       }
     });
     if (lay.projection) {
-      gemm_ab<T>(N, H, P, dyh, P, w_hr->data_ptr<T>(), H, T(0), dh_buf.data_ptr<T>(), H);
+      matmul<T>(N, H, P, dyh, P, w_hr->data_ptr<T>(), H, dh_buf.data_ptr<T>(), H, false);
     }
     const T* dh_all = lay.projection ? dh_buf.data_ptr<T>() : dyh;
 
@@ -468,8 +473,8 @@ void backward_steps(const Layout& lay, const std::vector<at::Tensor>& sv,
     });
 
     // Gradient to y(t-1) through W_hh (and to q(t-1) through the gate recurrence).
-    gemm_ab<T>(N, P, GH, dR, GH, w_hh.data_ptr<T>(), P, T(0), dhin.data_ptr<T>(), P);
-    if (lay.fgr) gemm_ab<T>(N, SH, SH, dsig, SH, w_gr->data_ptr<T>(), SH, T(1), dqc, SH);
+    matmul<T>(N, P, GH, dR, GH, w_hh.data_ptr<T>(), P, dhin.data_ptr<T>(), P, false);
+    if (lay.fgr) matmul<T>(N, SH, SH, dsig, SH, w_gr->data_ptr<T>(), SH, dqc, SH, true);
     const T* dhp = dhin.data_ptr<T>();
     for_rows(N, P, [&](int64_t begin, int64_t end) {
       for (int64_t k = begin * P; k < end * P; ++k) {
@@ -549,10 +554,10 @@ std::vector<at::Tensor> lstm_backward(
 
   // Weight gradients: one GEMM (or one reduction) each over all L*N rows.
   const at::Tensor empty = at::empty({0}, opts);
-  at::Tensor d_w_hh = dR_all.reshape({L * N, GH}).t().mm(hin_all.reshape({L * N, P}));
-  at::Tensor d_w_hr = lay.projection
-                          ? dyh_all.reshape({L * N, P}).t().mm(h_all.reshape({L * N, H}))
-                          : empty;
+  at::Tensor d_w_hh = weight_gradient(dR_all.reshape({L * N, GH}), hin_all.reshape({L * N, P}));
+  at::Tensor d_w_hr = lay.projection ? weight_gradient(dyh_all.reshape({L * N, P}),
+                                                       h_all.reshape({L * N, H}))
+                                     : empty;
   at::Tensor d_peep = empty;
   if (lay.peephole) {
     std::vector<at::Tensor> rows(lay.S);
@@ -562,9 +567,9 @@ std::vector<at::Tensor> lstm_backward(
     if (lay.sig_o >= 0) rows[lay.sig_o] = (block(lay.blk_o) * cnew_all).sum({0, 1});
     d_peep = at::stack(rows);
   }
-  at::Tensor d_w_gr = lay.fgr
-                          ? dasig_all.reshape({L * N, SH}).t().mm(qprev_all.reshape({L * N, SH}))
-                          : empty;
+  at::Tensor d_w_gr = lay.fgr ? weight_gradient(dasig_all.reshape({L * N, SH}),
+                                                qprev_all.reshape({L * N, SH}))
+                              : empty;
   at::Tensor d_ln_hh = empty, d_ln_c_w = empty, d_ln_c_b = empty;
   if (lay.layer_norm) {
     d_ln_hh = (d_xproj * rhat_all).sum({0, 1});

@@ -2,6 +2,7 @@
 #include <torch/library.h>
 
 #include "gru.h"
+#include "linear.h"
 #include "lstm.h"
 #include "step.h"
 
@@ -28,6 +29,10 @@ TORCH_LIBRARY(lstmkit, m) {
       "stack_step(Tensor x, Tensor h, Tensor? c, Tensor?[] weights, bool is_lstm, int[] config, "
       "float cell_clip, float proj_clip, float zoneout_h, float zoneout_c, bool reset_after) "
       "-> Tensor[]");
+  m.def("linear(Tensor x, Tensor w, Tensor? b) -> Tensor");
+  m.def(
+      "linear_backward(Tensor dy, Tensor x, Tensor w, bool need_x, bool need_w, bool need_b) "
+      "-> Tensor[]");
 }
 
 TORCH_LIBRARY_IMPL(lstmkit, CPU, m) {
@@ -36,4 +41,6 @@ TORCH_LIBRARY_IMPL(lstmkit, CPU, m) {
   m.impl("gru_forward", &lstmkit::gru_forward);
   m.impl("gru_backward", &lstmkit::gru_backward);
   m.impl("stack_step", &lstmkit::stack_step);
+  m.impl("linear", &lstmkit::linear);
+  m.impl("linear_backward", &lstmkit::linear_backward);
 }

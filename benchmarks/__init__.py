@@ -1,0 +1,1 @@
+"""Speed benchmarks for lstmkit: run ``python -m benchmarks.bench_engines`` from the repo root."""
