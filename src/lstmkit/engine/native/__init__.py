@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from ...cells import NO_MASKS, CellSpec, LayerParams, Masks
-from ...cells.functional import layer_norm
+from ...cells.functional import LAYER_NORM_EPS
 from . import build
 from .functions import GRUFunction, LinearFunction, LSTMFunction, lstm_config
 
@@ -56,9 +56,12 @@ def input_projection(x: Tensor, params: LayerParams, spec: CellSpec) -> Tensor:
     present = [b for b in biases if b is not None]
     bias = None if not present else present[0] if len(present) == 1 else present[0] + present[1]
     if spec.layer_norm:
-        projected = layer_norm(LinearFunction.apply(flat, params.weight_ih, None), params.weight_ln_ih)
-        if bias is not None:
-            projected = projected + bias
+        # torch's fused layer norm: the same formula as cells.functional.layer_norm
+        # (biased variance, eps inside the root), one pass forward and one backward.
+        projected = LinearFunction.apply(flat, params.weight_ih, None)
+        projected = torch.nn.functional.layer_norm(
+            projected, (projected.shape[-1],), params.weight_ln_ih, bias, LAYER_NORM_EPS
+        )
     else:
         projected = LinearFunction.apply(flat, params.weight_ih, bias)
     return projected.reshape(length, batch, -1)  # (L, N, G*H)

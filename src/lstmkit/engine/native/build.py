@@ -18,6 +18,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,17 @@ _failure: str | None = None
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("LSTMKIT_CACHE_DIR", Path.home() / ".cache" / "lstmkit"))
+    """``LSTMKIT_CACHE_DIR``, else ``~/.cache/lstmkit``, else a folder in the temp dir
+    (for machines whose home directory is read-only)."""
+    configured = os.environ.get("LSTMKIT_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    home = Path.home() / ".cache" / "lstmkit"
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return Path(tempfile.gettempdir()) / "lstmkit-cache"
+    return home if os.access(home, os.W_OK) else Path(tempfile.gettempdir()) / "lstmkit-cache"
 
 
 def _cpu_flags() -> str:

@@ -26,7 +26,7 @@ inline T sigmoid(T x) {
 // to pay for the threads. `row_cost` is the number of elements one row touches.
 template <typename Fn>
 inline void for_rows(int64_t rows, int64_t row_cost, const Fn& fn) {
-  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, row_cost));
+  const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, row_cost));
   if (rows <= grain) {
     fn(0, rows);
   } else {
@@ -147,7 +147,7 @@ void aten_matmul(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const
 
 inline void blocked_micro_kernel(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                                  const float* B, int64_t ldb, float* C, int64_t ldc,
-                                 bool accumulate) {
+                                 bool accumulate, const float* bias = nullptr) {
   const int64_t blocks_m = (M + kBlockM - 1) / kBlockM;
   const int64_t blocks_n = (N + kBlockN - 1) / kBlockN;
   auto run = [&](int64_t begin, int64_t end) {
@@ -160,6 +160,13 @@ inline void blocked_micro_kernel(int64_t M, int64_t N, int64_t K, const float* A
                                     accumulate || k0 > 0, A + m0 * lda + k0, B + k0 * ldb + n0,
                                     C + m0 * ldc + n0, false);
       }
+      if (bias) {  // while the block is still in cache, not as another pass over C
+        for (int64_t r = 0; r < mb; ++r) {
+          float* row = C + (m0 + r) * ldc + n0;
+#pragma omp simd
+          for (int64_t j = 0; j < nb; ++j) row[j] += bias[n0 + j];
+        }
+      }
     }
   };
   const int64_t tasks = blocks_m * blocks_n;
@@ -168,6 +175,25 @@ inline void blocked_micro_kernel(int64_t M, int64_t N, int64_t K, const float* A
   } else {
     at::parallel_for(0, tasks, 1, run);
   }
+}
+
+// C[M, N] = A[M, K] @ B[K, N] + bias[N] (a fresh C; bias may be null).
+template <typename T>
+inline void matmul(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
+                   int64_t ldb, T* C, int64_t ldc, bool accumulate);
+
+template <typename T>
+inline void matmul_bias(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
+                        int64_t ldb, const T* bias, T* C, int64_t ldc) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (micro_kernel_works() && M > 0 && N > 0) {
+      return blocked_micro_kernel(M, N, K, A, lda, B, ldb, C, ldc, false, bias);
+    }
+  }
+  if (bias) {
+    for (int64_t r = 0; r < M; ++r) std::copy(bias, bias + N, C + r * ldc);
+  }
+  matmul<T>(M, N, K, A, lda, B, ldb, C, ldc, bias != nullptr);
 }
 
 template <typename T>

@@ -9,11 +9,12 @@ at::Tensor linear(const at::Tensor& x_in, const at::Tensor& w, const c10::option
   const at::Tensor x = x_in.contiguous();
   const int64_t M = x.size(0), K = x.size(1), Nc = w.size(0);
   const at::Tensor w_t = transposed(w);  // [K, Nc]
-  at::Tensor y = given(b) ? b->reshape({1, Nc}).expand({M, Nc}).contiguous()
-                          : at::empty({M, Nc}, x.options());
+  at::Tensor y = at::empty({M, Nc}, x.options());
+  const at::Tensor bias = given(b) ? b->contiguous() : at::Tensor();
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstmkit_linear", [&] {
-    matmul<scalar_t>(M, Nc, K, x.data_ptr<scalar_t>(), K, w_t.data_ptr<scalar_t>(), Nc,
-                     y.data_ptr<scalar_t>(), Nc, given(b));
+    matmul_bias<scalar_t>(M, Nc, K, x.data_ptr<scalar_t>(), K, w_t.data_ptr<scalar_t>(), Nc,
+                          bias.defined() ? bias.data_ptr<scalar_t>() : nullptr,
+                          y.data_ptr<scalar_t>(), Nc);
   });
   return y;
 }
