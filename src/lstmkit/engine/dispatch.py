@@ -80,10 +80,21 @@ def _warn_reference_fallback(spec: CellSpec, reasons: dict[str, str]) -> None:
         _warned_reference_fallback = True
         why = "; ".join(f"{name}: {reason}" for name, reason in reasons.items())
         warnings.warn(
-            f"lstmkit: no fast backend serves {spec} ({why}); using the slow reference "
-            "engine (this warning is shown once)",
+            f"lstmkit: no fast backend serves {_describe(spec)} ({why}); using the slow "
+            "reference engine (this warning is shown once)",
             stacklevel=4,
         )
+
+
+def _describe(spec: CellSpec) -> str:
+    """The kind and the switches that differ from the default, e.g. ``rnn_tanh(layer_norm=True)``."""
+    default = CellSpec()
+    changed = [
+        f"{name}={getattr(spec, name)!r}"
+        for name in spec.__dataclass_fields__
+        if name != "kind" and getattr(spec, name) != getattr(default, name)
+    ]
+    return f"{spec.kind}({', '.join(changed)})"
 
 
 def run_layer(

@@ -212,6 +212,31 @@ inline void matmul(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, con
                static_cast<int>(ldc));
 }
 
+// C[M, Nc] (+)= A[M, K] @ W[Nc, K]^T straight from W, without a transposed copy: for a
+// sequence of one step (streaming), where the copy would cost more than the product.
+template <typename T>
+inline void matmul_wt(int64_t M, int64_t Nc, int64_t K, const T* A, int64_t lda, const T* W,
+                      int64_t ldw, T* C, int64_t ldc, bool accumulate) {
+  if (M == 0 || Nc == 0) return;
+  if (!have_fortran_blas<T>()) {
+    const auto opts = at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value);
+    at::Tensor w = at::from_blob(const_cast<T*>(W), {Nc, K}, {ldw, 1}, opts);
+    at::Tensor a = at::from_blob(const_cast<T*>(A), {M, K}, {lda, 1}, opts);
+    at::Tensor c = at::from_blob(C, {M, Nc}, {ldc, 1}, opts);
+    if (accumulate) c.addmm_(a, w.t()); else at::mm_out(c, a, w.t());
+    return;
+  }
+  const char tw = 'T', no = 'N';
+  const int m = static_cast<int>(Nc), n = static_cast<int>(M), k = static_cast<int>(K);
+  const int lw = static_cast<int>(ldw), la = static_cast<int>(lda), lc = static_cast<int>(ldc);
+  const T one = 1, beta = accumulate ? T(1) : T(0);
+  if constexpr (std::is_same_v<T, float>) {
+    sgemm_(&tw, &no, &m, &n, &k, &one, W, &lw, A, &la, &beta, C, &lc);
+  } else {
+    dgemm_(&tw, &no, &m, &n, &k, &one, W, &lw, A, &la, &beta, C, &lc);
+  }
+}
+
 // The weight W[Nc, K] as the right-hand factor of x @ W^T: a contiguous [K, Nc] copy.
 inline at::Tensor transposed(const at::Tensor& w) { return w.t().contiguous(); }
 

@@ -76,7 +76,8 @@ void forward_steps(const at::Tensor& xproj, at::Tensor& y, at::Tensor& h_state,
   const auto mz = MaskView<T>::from(zo_h);
   const int64_t* len = given(lengths) ? lengths->data_ptr<int64_t>() : nullptr;
   const T eps = static_cast<T>(kEps);
-  const at::Tensor w_t = transposed(w_hh);  // [H,3H], transposed once per call
+  const bool one_step = L == 1;  // streaming: BLAS reads W directly, no transposed copy
+  const at::Tensor w_t = one_step ? at::Tensor() : transposed(w_hh);  // [H,3H], once per call
 
   for (int64_t s = 0; s < L; ++s) {
     const int64_t t = reverse ? L - 1 - s : s;
@@ -85,7 +86,13 @@ void forward_steps(const at::Tensor& xproj, at::Tensor& y, at::Tensor& h_state,
     for (int64_t k = 0; k < N * H; ++k) hin[k] = rd ? hs[k] * rd[k] : hs[k];
     if (save && masked) std::copy(hs, hs + N * H, step_ptr<T>(hprev_all, t));
     const int64_t rec_cols = reset_after ? H3 : 2 * H;
-    matmul<T>(N, rec_cols, H, hin, H, w_t.data_ptr<T>(), H3, recur.data_ptr<T>(), rec_cols, false);
+    if (one_step) {
+      matmul_wt<T>(N, rec_cols, H, hin, H, w_hh.data_ptr<T>(), H, recur.data_ptr<T>(), rec_cols,
+                   false);
+    } else {
+      matmul<T>(N, rec_cols, H, hin, H, w_t.data_ptr<T>(), H3, recur.data_ptr<T>(), rec_cols,
+                false);
+    }
     const T* xp = step_ptr<T>(xproj, t);
     T* act = step_ptr<T>(act_all, t);
     T* an = reset_after ? step_ptr<T>(an_all, t) : nullptr;
@@ -116,7 +123,12 @@ void forward_steps(const at::Tensor& xproj, at::Tensor& y, at::Tensor& h_state,
       }
     });
     if (!reset_after) {
-      matmul<T>(N, H, H, rh, H, w_t.data_ptr<T>() + 2 * H, H3, recur_n.data_ptr<T>(), H, false);
+      if (one_step) {
+        matmul_wt<T>(N, H, H, rh, H, w_hh.data_ptr<T>() + 2 * H * H, H, recur_n.data_ptr<T>(), H,
+                     false);
+      } else {
+        matmul<T>(N, H, H, rh, H, w_t.data_ptr<T>() + 2 * H, H3, recur_n.data_ptr<T>(), H, false);
+      }
       const T* rn = recur_n.data_ptr<T>();
       for_rows(N, H, [&](int64_t begin, int64_t end) {
         std::vector<T> a(H);

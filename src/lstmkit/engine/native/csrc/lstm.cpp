@@ -100,9 +100,11 @@ void forward_steps(const Layout& lay, const at::Tensor& xproj, at::Tensor& y,
   const int64_t* len = given(lengths) ? lengths->data_ptr<int64_t>() : nullptr;
   const T eps = static_cast<T>(kEps);
   // Right-hand factors of the per-step products, transposed once per call.
-  const at::Tensor w_hh_t = transposed(w_hh);                                    // [P,G*H]
+  const bool one_step = L == 1;  // streaming: no transposed copies, BLAS reads W directly
+  const at::Tensor w_hh_t = one_step ? at::Tensor() : transposed(w_hh);          // [P,G*H]
   const at::Tensor w_gr_t = lay.fgr ? transposed(*w_gr) : at::Tensor();         // [S*H,S*H]
-  const at::Tensor w_hr_t = lay.projection ? transposed(*w_hr) : at::Tensor();  // [H,P]
+  const at::Tensor w_hr_t =
+      lay.projection && !one_step ? transposed(*w_hr) : at::Tensor();             // [H,P]
 
   for (int64_t s = 0; s < L; ++s) {
     const int64_t t = reverse ? L - 1 - s : s;
@@ -133,10 +135,18 @@ void forward_steps(const Layout& lay, const at::Tensor& xproj, at::Tensor& y,
     T* act = step_ptr<T>(act_all, t);  // [N,G*H]
     const T* xp = step_ptr<T>(xproj, t);
     if (lay.layer_norm) {
-      matmul<T>(N, GH, P, hin, P, w_hh_t.data_ptr<T>(), GH, recur.data_ptr<T>(), GH, false);
+      if (one_step) {
+        matmul_wt<T>(N, GH, P, hin, P, w_hh.data_ptr<T>(), P, recur.data_ptr<T>(), GH, false);
+      } else {
+        matmul<T>(N, GH, P, hin, P, w_hh_t.data_ptr<T>(), GH, recur.data_ptr<T>(), GH, false);
+      }
     } else {
       std::copy(xp, xp + N * GH, act);
-      matmul<T>(N, GH, P, hin, P, w_hh_t.data_ptr<T>(), GH, act, GH, true);
+      if (one_step) {
+        matmul_wt<T>(N, GH, P, hin, P, w_hh.data_ptr<T>(), P, act, GH, true);
+      } else {
+        matmul<T>(N, GH, P, hin, P, w_hh_t.data_ptr<T>(), GH, act, GH, true);
+      }
     }
     T* cnew = step_ptr<T>(cnew_all, t);
     T* u_buf = need_u ? step_ptr<T>(u_all, t) : cnew;
@@ -231,7 +241,11 @@ void forward_steps(const Layout& lay, const at::Tensor& xproj, at::Tensor& y,
     });
 
     T* yh = step_ptr<T>(yh_all, t);  // [N,P]
-    if (lay.projection) matmul<T>(N, P, H, h_out, H, w_hr_t.data_ptr<T>(), P, yh, P, false);
+    if (lay.projection && one_step) {
+      matmul_wt<T>(N, P, H, h_out, H, w_hr->data_ptr<T>(), H, yh, P, false);
+    } else if (lay.projection) {
+      matmul<T>(N, P, H, h_out, H, w_hr_t.data_ptr<T>(), P, yh, P, false);
+    }
     T* yo = step_ptr<T>(y, t);
     T* qs = lay.fgr ? q_state.data_ptr<T>() : nullptr;
 
