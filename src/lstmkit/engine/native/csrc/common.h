@@ -271,4 +271,22 @@ inline const at::Tensor& require(const c10::optional<at::Tensor>& t, const char*
 
 inline bool given(const c10::optional<at::Tensor>& t) { return t.has_value() && t->defined(); }
 
+template <typename T>
+const T* ptr_or_null(const c10::optional<at::Tensor>& t) {
+  return given(t) ? t->data_ptr<T>() : nullptr;
+}
+
+// A [L, N, K] buffer kept for backward when `keep`, else one reusable step slot.
+inline at::Tensor steps_buffer(bool keep, int64_t L, int64_t N, int64_t K,
+                               const at::TensorOptions& options) {
+  return at::empty({keep ? L : 1, N, K}, options);
+}
+
+// Step t of a [L, ...] buffer, or its only slot; plain pointer arithmetic because a
+// Tensor index costs a dispatcher call per step.
+template <typename T>
+inline T* step_ptr(const at::Tensor& buffer, int64_t t) {
+  return buffer.data_ptr<T>() + (buffer.size(0) == 1 ? 0 : t) * buffer.stride(0);
+}
+
 }  // namespace lstmkit

@@ -15,23 +15,6 @@ namespace {
 
 constexpr double kEps = 1e-5;
 
-template <typename T>
-const T* ptr_or_null(const c10::optional<at::Tensor>& t) {
-  return given(t) ? t->data_ptr<T>() : nullptr;
-}
-
-inline at::Tensor steps_buffer(bool keep, int64_t L, int64_t N, int64_t K,
-                               const at::TensorOptions& options) {
-  return at::empty({keep ? L : 1, N, K}, options);
-}
-
-// Step t of a [L, ...] buffer, or its only slot; plain pointer arithmetic because a
-// Tensor index costs a dispatcher call per step.
-template <typename T>
-inline T* step_ptr(const at::Tensor& buffer, int64_t t) {
-  return buffer.data_ptr<T>() + (buffer.size(0) == 1 ? 0 : t) * buffer.stride(0);
-}
-
 // a = LN(r) * w + b over k values (w, b may be null; no LN when rhat is null).
 template <typename T>
 inline void affine_row(const T* r, const T* w, const T* b, int64_t k, T eps, T* rhat,
