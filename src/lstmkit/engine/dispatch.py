@@ -11,6 +11,11 @@ and warns once when it has to use reference; a forced backend that cannot serve 
 configuration raises a ValueError saying why. `run_stack` exists because torch's fused
 op runs a whole stack (layers and both directions) in one call; for the other backends
 it is the loop over layers and directions with dropout between layers.
+
+Under ``torch.autocast`` every backend runs the recurrence in the parameters' dtype
+(float32 master weights) with autocast switched off inside: errors in the cell state
+compound over hundreds of steps, and the native kernels have no bfloat16 path. The
+layers around the recurrence (embeddings, heads) still run in the autocast dtype.
 """
 
 from __future__ import annotations
@@ -113,8 +118,28 @@ def run_layer(
     Same arguments and results as `lstmkit.engine.reference.run_layer`, plus
     ``backend``: ``"auto" | "vendor" | "native" | "reference"``.
     """
+    if _autocasting(x):
+        with torch.autocast(x.device.type, enabled=False):
+            return run_layer(
+                _to_param_dtype(x, params), tuple(_to_param_dtype(s, params) for s in state0),
+                params, spec, lengths=lengths, reverse=reverse,
+                masks=_masks_to_param_dtype(masks, params), backend=backend,
+            )
     module = select_backend(backend, spec, x, masks)
     return module.run_layer(x, state0, params, spec, lengths=lengths, reverse=reverse, masks=masks)
+
+
+def _autocasting(x: Tensor) -> bool:
+    return torch.is_autocast_enabled(x.device.type)
+
+
+def _to_param_dtype(t: Tensor, params: LayerParams) -> Tensor:
+    return t.to(params.weight_ih.dtype)
+
+
+def _masks_to_param_dtype(masks: Masks, params: LayerParams) -> Masks:
+    fields = (masks.recurrent, masks.zoneout_h, masks.zoneout_c)
+    return Masks(*(None if m is None else _to_param_dtype(m, params) for m in fields))
 
 
 def run_stack(
@@ -142,6 +167,18 @@ def run_stack(
     Returns:
         ``y (L, N, D*H_out)`` and the final state per stack index.
     """
+    if _autocasting(x):
+        with torch.autocast(x.device.type, enabled=False):
+            return run_stack(
+                _to_param_dtype(x, params[0]),
+                [tuple(_to_param_dtype(s, params[0]) for s in state) for state in states],
+                params, spec, num_layers=num_layers, bidirectional=bidirectional,
+                dropout=dropout, training=training, lengths=lengths,
+                masks=None if masks is None else [
+                    _masks_to_param_dtype(m, params[0]) for m in masks
+                ],
+                backend=backend,
+            )
     directions = 2 if bidirectional else 1
     masks = masks if masks is not None else [NO_MASKS] * len(params)
     module = select_backend(backend, spec, x, masks)

@@ -1,0 +1,55 @@
+"""``lstmkit`` entry point: parse, run the command, turn errors into one clear line.
+
+A user's mistake (an unknown key, a wrong type, a missing or corrupt file, a NaN
+loss) prints ``lstmkit: error: ...`` on stderr and exits non-zero: 2 for a bad command
+line or config, 1 when the work itself failed. Tracebacks are kept for real bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..train import CheckpointError, TrainingError
+from . import commands
+from .parsing import build_parser
+
+USAGE_ERROR, RUN_ERROR = 2, 1
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(part.strip() for part in str(error).strip().splitlines() if part.strip())
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"lstmkit: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        namespace = parser.parse_args(argv)
+    except argparse.ArgumentError as error:
+        return _fail(_one_line(error), USAGE_ERROR)
+    try:
+        if namespace.command == "train":
+            task = namespace.train.task
+            return commands.train(task, namespace.train[task], argv)
+        if namespace.command == "eval":
+            args = namespace["eval"]
+            return commands.evaluate(args.checkpoint, args.split, args.json)
+        args = namespace["inspect-checkpoint"]
+        return commands.inspect_checkpoint(args.path, args.json)
+    except (CheckpointError, FileExistsError, FileNotFoundError, TrainingError) as error:
+        return _fail(_one_line(error), RUN_ERROR)
+    except (ValueError, TypeError, argparse.ArgumentError) as error:
+        return _fail(_one_line(error), USAGE_ERROR)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

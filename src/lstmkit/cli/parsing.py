@@ -1,0 +1,107 @@
+"""The ``lstmkit`` command's parsers, built with jsonargparse from the config dataclasses.
+
+Every task's config is a dataclass with sections (``model``, ``data``, ``train``,
+``run``); jsonargparse turns its fields into ``--section.key value`` options, reads the
+same keys from ``-c config.yaml``, checks their types, and takes each option's help
+from the field's docstring. This module only assembles the parsers and converts
+between parsed namespaces, dataclasses and plain dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from jsonargparse import ActionConfigFile, ArgumentParser, Namespace, set_parsing_settings
+
+from ..tasks import TASKS, TaskEntry
+
+# Option help comes from the attribute docstrings of the config dataclasses.
+set_parsing_settings(docstring_parse_attribute_docstrings=True)
+
+DESCRIPTION = (
+    "lstmkit: train, evaluate and inspect LSTM-family models. "
+    "Run 'lstmkit COMMAND --help' for a command's options."
+)
+
+
+def _parser(**kwargs: Any) -> ArgumentParser:
+    # exit_on_error=False: errors come back as exceptions, and `main` prints one line.
+    return ArgumentParser(exit_on_error=False, **kwargs)
+
+
+def task_parser(entry: TaskEntry) -> ArgumentParser:
+    """``lstmkit train TASK``: the task's config options plus the run controls."""
+    parser = _parser(description=f"Train: {entry.help}.")
+    parser.add_argument(
+        "-c", "--config", action=ActionConfigFile,
+        help="YAML file with any of the sections below; options given after it override it.",
+    )
+    parser.add_argument(
+        "--print-config", action="store_true",
+        help="Print the resolved configuration as YAML and exit without training.",
+    )
+    parser.add_argument(
+        "--resume", type=str, default=None,
+        help="Continue the run in this run directory (or from this checkpoint file) "
+        "exactly where its last checkpoint left off, with its saved configuration.",
+    )
+    parser.add_class_arguments(entry.config_class, nested_key=None, fail_untyped=True)
+    return parser
+
+
+def build_parser() -> ArgumentParser:
+    """The whole ``lstmkit`` command."""
+    parser = _parser(prog="lstmkit", description=DESCRIPTION)
+    commands = parser.add_subcommands(dest="command", required=True)
+
+    train = _parser(description="Train a task; writes a new run directory.")
+    commands.add_subcommand("train", train, help="Train a task (see 'lstmkit train --help').")
+    tasks = train.add_subcommands(dest="task", required=True)
+    for entry in TASKS.values():
+        tasks.add_subcommand(entry.name, task_parser(entry), help=entry.help)
+
+    evaluate = _parser(description="Evaluate a checkpoint on a split of its task's data.")
+    evaluate.add_argument("checkpoint", type=str, help="Checkpoint file or run directory (uses last.pt).")
+    evaluate.add_argument(
+        "--split", type=str, default="test", choices=["validation", "test"],
+        help="Which split to evaluate on.",
+    )
+    evaluate.add_argument("--json", action="store_true", help="Print the metrics as JSON.")
+    commands.add_subcommand("eval", evaluate, help="Evaluate a checkpoint.")
+
+    inspect = _parser(description="Describe a checkpoint without running anything from it.")
+    inspect.add_argument("path", type=str, help="Checkpoint file or run directory (uses last.pt).")
+    inspect.add_argument("--json", action="store_true", help="Print the description as JSON.")
+    commands.add_subcommand(
+        "inspect-checkpoint", inspect, help="Show what a checkpoint holds: task, progress, model."
+    )
+    return parser
+
+
+def config_from_namespace(entry: TaskEntry, parser: ArgumentParser, namespace: Namespace) -> Any:
+    """The task's config dataclass from a parsed (not yet instantiated) namespace."""
+    sections = [name for name in entry.config_class.__dataclass_fields__]
+    subset = Namespace(**{name: namespace[name] for name in sections})
+    instantiated = parser.instantiate(subset)
+    return entry.config_class(**{name: instantiated[name] for name in sections})
+
+
+def config_from_dict(entry: TaskEntry, values: dict) -> Any:
+    """The task's config dataclass from the plain dict saved in a checkpoint."""
+    parser = task_parser(entry)
+    namespace = parser.parse_object(values)
+    return config_from_namespace(entry, parser, namespace)
+
+
+def config_to_dict(config: Any) -> dict:
+    """Plain data (tuples as lists) for YAML and checkpoints."""
+    return _plain(asdict(config))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value

@@ -1,0 +1,41 @@
+"""The tasks ``lstmkit train TASK`` knows: name → config dataclass and Task class."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..train import Task
+from .memory import MemoryConfig, MemoryTask
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    """A task as the command line sees it.
+
+    Attributes:
+        name: ``lstmkit train NAME``.
+        config_class: a dataclass with ``model``, ``data``, ``train`` and ``run`` fields.
+        task_class: the `Task` subclass, built from an instance of ``config_class``.
+        help: one line for ``lstmkit train --help``.
+    """
+
+    name: str
+    config_class: type
+    task_class: type[Task]
+    help: str
+
+
+TASKS: dict[str, TaskEntry] = {
+    entry.name: entry
+    for entry in (
+        TaskEntry("memory", MemoryConfig, MemoryTask, "long-time-lag memory problems (the adding problem)"),
+    )
+}
+
+
+def get_task(name: str) -> TaskEntry:
+    """The entry for ``name``; a ValueError listing the known tasks otherwise."""
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}") from None

@@ -1,0 +1,59 @@
+"""What a person watching a run sees: a progress bar on a terminal, log lines elsewhere.
+
+The bar (tqdm) shows the step, ETA, the running loss and the throughput in the task's
+unit (``tokens/s``). Without a terminal (CI, pipes, files) a plain line is printed every
+``log_every`` steps instead, so logs stay readable and small.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from tqdm import tqdm
+
+
+class Progress:
+    """Report training progress; silent on processes other than rank 0."""
+
+    def __init__(self, *, total_steps: int, start_step: int, unit: str, mode: str, enabled: bool) -> None:
+        self.total, self.unit, self.enabled = total_steps, unit, enabled
+        use_bar = mode == "bar" or (mode == "auto" and sys.stderr.isatty())
+        self._bar = None
+        if enabled and use_bar:
+            self._bar = tqdm(total=total_steps, initial=start_step, unit="step", dynamic_ncols=True)
+        self._start_time, self._start_step = time.perf_counter(), start_step
+
+    def update(self, step: int, values: dict[str, float], *, log_line: bool) -> None:
+        """Advance to ``step``; ``values`` holds loss, lr, grad_norm and ``{unit}/s``."""
+        if not self.enabled:
+            return
+        if self._bar is not None:
+            self._bar.update(step - self._bar.n)
+            self._bar.set_postfix(
+                loss=f"{values['loss']:.4g}", **{f"{self.unit}/s": f"{values[f'{self.unit}/s']:.3g}"},
+                refresh=False,
+            )
+        elif log_line:
+            elapsed = time.perf_counter() - self._start_time
+            done = step - self._start_step
+            eta = tqdm.format_interval(elapsed / done * (self.total - step)) if done else "?"
+            print(
+                f"step {step}/{self.total}  loss {values['loss']:.4f}  lr {values['lr']:.3g}  "
+                f"grad_norm {values['grad_norm']:.3g}  {values[f'{self.unit}/s']:.4g} {self.unit}/s  "
+                f"eta {eta}",
+                file=sys.stderr, flush=True,
+            )
+
+    def message(self, text: str) -> None:
+        """A line that does not disturb the bar."""
+        if not self.enabled:
+            return
+        if self._bar is not None:
+            self._bar.write(text, file=sys.stderr)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
