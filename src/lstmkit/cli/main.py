@@ -8,6 +8,7 @@ line or config, 1 when the work itself failed. Tracebacks are kept for real bugs
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..train import CheckpointError, TrainingError
@@ -52,4 +53,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (``lstmkit inspect-checkpoint x | head``): not an error
+        # worth a traceback. Point stdout at devnull so the exit flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code)

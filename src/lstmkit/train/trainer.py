@@ -401,7 +401,7 @@ class Trainer:
             },
             "carried_state": carried_states,
             "metrics": self.metrics,
-            "versions": {"lstmkit": __version__, "torch": torch.__version__},
+            "versions": {"lstmkit": __version__, "torch": str(torch.__version__)},
         }
         save_checkpoint(self._run_dir / name, payload)
 
