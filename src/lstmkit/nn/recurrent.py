@@ -254,5 +254,7 @@ class RecurrentLayer(torch.nn.Module):
             batch=x.shape[1],
             recurrent_size=self.output_size,
             cell_size=self.hidden_size,
-            like=x,
+            # The parameters' dtype, not the input's: under autocast the input may be
+            # bfloat16, where 1 / (1 - p) would be rounded.
+            like=getattr(self, self._layer_param_names[0]["weight_ih"]),
         )
