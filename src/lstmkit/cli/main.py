@@ -13,7 +13,8 @@ import sys
 
 from ..train import CheckpointError, TrainingError
 from . import commands
-from .parsing import build_parser
+from ..tasks import TASKS
+from .parsing import build_parser, task_parser
 
 USAGE_ERROR, RUN_ERROR = 2, 1
 
@@ -27,22 +28,25 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _dispatch(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[0] == "train" and argv[1] in TASKS:
+        # `train TASK` is parsed by the task's own parser: jsonargparse checks the keys
+        # of a -c file correctly only at the top level of a parser.
+        entry = TASKS[argv[1]]
+        namespace = task_parser(entry).parse_args(argv[2:])
+        return commands.train(entry.name, namespace, argv[2:])
+    namespace = build_parser().parse_args(argv)  # refuses an unknown task
+    if namespace.command == "eval":
+        args = namespace["eval"]
+        return commands.evaluate(args.checkpoint, args.split, args.json)
+    args = namespace["inspect-checkpoint"]
+    return commands.inspect_checkpoint(args.path, args.json)
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    """Run the command in ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     try:
-        namespace = parser.parse_args(argv)
-    except argparse.ArgumentError as error:
-        return _fail(_one_line(error), USAGE_ERROR)
-    try:
-        if namespace.command == "train":
-            task = namespace.train.task
-            return commands.train(task, namespace.train[task], argv)
-        if namespace.command == "eval":
-            args = namespace["eval"]
-            return commands.evaluate(args.checkpoint, args.split, args.json)
-        args = namespace["inspect-checkpoint"]
-        return commands.inspect_checkpoint(args.path, args.json)
+        return _dispatch(list(sys.argv[1:] if argv is None else argv))
     except (CheckpointError, FileExistsError, FileNotFoundError, TrainingError) as error:
         return _fail(_one_line(error), RUN_ERROR)
     except (ValueError, TypeError, argparse.ArgumentError) as error:

@@ -27,12 +27,14 @@ DESCRIPTION = (
 
 def _parser(**kwargs: Any) -> ArgumentParser:
     # exit_on_error=False: errors come back as exceptions, and `main` prints one line.
-    return ArgumentParser(exit_on_error=False, **kwargs)
+    # print_config=None: the command has its own --print-config (the resolved config,
+    # exactly as config.yaml will hold it); jsonargparse's would be a second spelling.
+    return ArgumentParser(exit_on_error=False, print_config=None, **kwargs)
 
 
 def task_parser(entry: TaskEntry) -> ArgumentParser:
     """``lstmkit train TASK``: the task's config options plus the run controls."""
-    parser = _parser(description=f"Train: {entry.help}.")
+    parser = _parser(prog=f"lstmkit train {entry.name}", description=f"Train: {entry.help}.")
     parser.add_argument(
         "-c", "--config", action=ActionConfigFile,
         help="YAML file with any of the sections below; options given after it override it.",

@@ -26,6 +26,7 @@ one never interrupted.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import math
 import signal
 import time
@@ -36,7 +37,6 @@ from typing import Any
 
 import torch
 
-from .. import __version__
 from ..data import Chunk, ShardedBatches, StreamBatches
 from .checkpoint import BEST, LAST, load_checkpoint, load_model_state, save_checkpoint
 from .config import RunConfig, TrainConfig
@@ -401,7 +401,7 @@ class Trainer:
             },
             "carried_state": carried_states,
             "metrics": self.metrics,
-            "versions": {"lstmkit": __version__, "torch": str(torch.__version__)},
+            "versions": {"lstmkit": _lstmkit_version(), "torch": str(torch.__version__)},
         }
         save_checkpoint(self._run_dir / name, payload)
 
@@ -473,6 +473,15 @@ class _Window:
             "loss": self.total / max(self.count, 1), "lr": lr, "grad_norm": self.norm,
             f"{unit}/s": self.count / seconds,
         }
+
+
+def _lstmkit_version() -> str:
+    # From the installed distribution, not ``lstmkit.__version__``: the train floor
+    # does not import the package's top (which imports every floor).
+    try:
+        return importlib.metadata.version("lstmkit")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _groups(batches: Iterator[Any], size: int) -> Iterator[list[Any]]:
