@@ -11,9 +11,9 @@ import argparse
 import os
 import sys
 
+from ..tasks import TASKS
 from ..train import CheckpointError, TrainingError
 from . import commands
-from ..tasks import TASKS
 from .parsing import build_parser, task_parser
 
 USAGE_ERROR, RUN_ERROR = 2, 1
