@@ -42,8 +42,10 @@ def train(task_name: str, namespace: Any, argv: list[str]) -> int:
                 f"not {entry.name!r}"
             )
         config = config_from_dict(entry, resume_checkpoint["config"])
+        given = {a.split("=")[0] for a in argv}
         for key in ("progress", "tensorboard", "plots"):
-            setattr(config.run, key, namespace[f"run.{key}"])
+            if f"--run.{key}" in given:  # otherwise keep the run's saved setting
+                setattr(config.run, key, namespace[f"run.{key}"])
         resume_dir = checkpoint_path.parent
     else:
         config = config_from_namespace(entry, parser, namespace)

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import io
 import os
-import pickle
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +74,14 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     path = resolve_checkpoint_path(path)
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, OSError) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    except Exception as error:  # noqa: BLE001  (a damaged file fails in many ways)
+        # Garbage bytes surface as RuntimeError, UnpicklingError, UnicodeDecodeError,
+        # IndexError, KeyError... depending on where the damage is; all mean the same.
+        text = str(error).strip()
+        first_line = text.splitlines()[0] if text else ""
         raise CheckpointError(
-            f"{path} is not a readable checkpoint (truncated or corrupt?): {first_line}"
+            f"{path} is not a readable checkpoint (truncated or corrupt?): "
+            f"{type(error).__name__}: {first_line}"
         ) from None
     if not isinstance(content, dict) or content.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an lstmkit checkpoint (no '{FORMAT}' tag)")

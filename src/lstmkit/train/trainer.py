@@ -178,6 +178,9 @@ class Trainer:
                     if self.batch_in_epoch == 0:
                         carried = None
                     for group in _groups(iter(batches), cfg.accumulate):
+                        if cfg.max_steps is not None and self.step >= cfg.max_steps:
+                            reason = "max_steps"  # e.g. resumed from the final step
+                            break
                         loss, count, norm, carried = self._optimizer_step(wrapped, group, carried)
                         self.batch_in_epoch += len(group)
                         self.step += 1
@@ -392,6 +395,7 @@ class Trainer:
             "progress": {
                 "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
                 "items": self.items, "world_size": ctx.world_size,
+                "evaluated_step": self._evaluated_step,
                 "elapsed_s": self._elapsed(),
             },
             "best": {
@@ -423,7 +427,7 @@ class Trainer:
         self.best, self.best_step = best["value"], best["step"]
         self.bad_evaluations = best["bad_evaluations"]
         self.metrics = dict(checkpoint.get("metrics") or {})
-        self._evaluated_step = self.step if self.metrics else -1
+        self._evaluated_step = progress.get("evaluated_step", -1)
         set_rng_state(checkpoint["rng"][ctx.rank])
         carried = checkpoint["carried_state"][ctx.rank]
         return _map_state(carried, lambda t: t.to(ctx.device))
