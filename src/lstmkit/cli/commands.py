@@ -68,7 +68,8 @@ def train(task_name: str, namespace: Any, argv: list[str]) -> int:
     if result.run_dir is None:  # not rank 0
         return 0
     metrics = "  ".join(f"{name} {value:.4g}" for name, value in result.metrics.items())
-    print(f"{result.reason} at step {result.step} (epoch {result.epoch}); validation: {metrics}")
+    summary = f"validation: {metrics}" if metrics else "not evaluated yet"
+    print(f"{result.reason} at step {result.step} (epoch {result.epoch}); {summary}")
     print(f"run directory: {result.run_dir}")
     if result.reason.startswith("SIG"):
         print(f"resume with: lstmkit train {entry.name} --resume {result.run_dir}")

@@ -65,4 +65,10 @@ def run() -> None:
         # worth a traceback. Point stdout at devnull so the exit flush stays quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 0
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        # Under torchrun, gloo's worker threads can outlive the process group (DDP
+        # holds it) and abort the process while the interpreter finalises, after all
+        # work is done and saved. Leave without finalising: everything is flushed.
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
