@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,18 +94,25 @@ class Task(abc.ABC):
         return {}
 
 
+def map_tensors(structure: Any, function: Callable[[Tensor], Tensor]) -> Any:
+    """``structure`` with ``function`` applied to every tensor inside it (through dicts,
+    lists, tuples, NamedTuples and dataclasses); anything else is returned as is."""
+    if isinstance(structure, Tensor):
+        return function(structure)
+    if isinstance(structure, dict):
+        return {key: map_tensors(value, function) for key, value in structure.items()}
+    if isinstance(structure, tuple) and hasattr(structure, "_fields"):  # NamedTuple
+        return type(structure)(*(map_tensors(value, function) for value in structure))
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(map_tensors(value, function) for value in structure)
+    if dataclasses.is_dataclass(structure) and not isinstance(structure, type):
+        return dataclasses.replace(structure, **{
+            f.name: map_tensors(getattr(structure, f.name), function)
+            for f in dataclasses.fields(structure)
+        })
+    return structure
+
+
 def move_to(batch: Any, device: torch.device) -> Any:
-    """``batch`` with every tensor inside it (dicts, lists, tuples, dataclasses) on ``device``."""
-    if isinstance(batch, Tensor):
-        return batch.to(device, non_blocking=True)
-    if isinstance(batch, dict):
-        return {key: move_to(value, device) for key, value in batch.items()}
-    if isinstance(batch, (list, tuple)) and not hasattr(batch, "_fields"):
-        return type(batch)(move_to(value, device) for value in batch)
-    if hasattr(batch, "_fields"):  # NamedTuple
-        return type(batch)(*(move_to(value, device) for value in batch))
-    if dataclasses.is_dataclass(batch) and not isinstance(batch, type):
-        return dataclasses.replace(
-            batch, **{f.name: move_to(getattr(batch, f.name), device) for f in dataclasses.fields(batch)}
-        )
-    return batch
+    """``batch`` with every tensor inside it on ``device``."""
+    return map_tensors(batch, lambda tensor: tensor.to(device, non_blocking=True))

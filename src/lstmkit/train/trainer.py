@@ -48,7 +48,7 @@ from .progress import Progress
 from .rundir import create_run_directory, write_config
 from .seeding import rng_state, seed_everything, set_rng_state
 from .signals import GracefulStop
-from .task import Task, move_to
+from .task import Task, map_tensors, move_to
 
 
 class TrainingError(RuntimeError):
@@ -77,14 +77,6 @@ class TrainResult:
     losses: list[float] = field(default_factory=list)
 
 
-def _map_state(state: Any, function) -> Any:
-    if state is None:
-        return None
-    if isinstance(state, torch.Tensor):
-        return function(state)
-    return type(state)(_map_state(item, function) for item in state)
-
-
 def _reset_rows(state: Any, reset: torch.Tensor) -> Any:
     """Zero the carried state of the streams that start a new document (batch at dim -2)."""
     if state is None or not bool(reset.any()):
@@ -94,7 +86,7 @@ def _reset_rows(state: Any, reset: torch.Tensor) -> Any:
     def apply(tensor: torch.Tensor) -> torch.Tensor:
         return tensor * keep.to(tensor.device, tensor.dtype).unsqueeze(-1)
 
-    return _map_state(state, apply)
+    return map_tensors(state, apply)
 
 
 class Trainer:
@@ -148,6 +140,7 @@ class Trainer:
         self.step, self.epoch, self.batch_in_epoch, self.items = 0, 0, 0, 0
         self.best, self.best_step, self.bad_evaluations = None, None, 0
         self.metrics: dict[str, float] = {}
+        self._evaluated_step = -1  # the step of the last validation pass
         self.elapsed_before = 0.0
         carried: Any = None
         if self.resume is not None:
@@ -230,7 +223,7 @@ class Trainer:
                 ):
                     out = self.task.loss(wrapped, batch, carried)
                 out.total.backward()
-            carried = _map_state(out.state, torch.Tensor.detach)
+            carried = map_tensors(out.state, torch.Tensor.detach)
             total += float(out.total.detach())
             count += int(out.count)
         global_total, global_count = ctx.all_sum(total), int(ctx.all_sum(count))
@@ -290,8 +283,6 @@ class Trainer:
         return "completed"
 
     # -- evaluation, best, early stopping -------------------------------------------
-
-    _evaluated_step = -1
 
     def _evaluate_and_save(self, carried: Any) -> None:
         metrics = self.evaluate("validation")
@@ -380,7 +371,7 @@ class Trainer:
         ctx = self.context
         # Every process contributes its own RNG state and carried state; rank 0 writes.
         rng_states = ctx.gather_objects(rng_state())
-        carried_states = ctx.gather_objects(_map_state(carried, lambda t: t.detach().cpu()))
+        carried_states = ctx.gather_objects(map_tensors(carried, lambda t: t.detach().cpu()))
         if not ctx.is_main:
             return
         payload = {
@@ -430,7 +421,7 @@ class Trainer:
         self._evaluated_step = progress.get("evaluated_step", -1)
         set_rng_state(checkpoint["rng"][ctx.rank])
         carried = checkpoint["carried_state"][ctx.rank]
-        return _map_state(carried, lambda t: t.to(ctx.device))
+        return map_tensors(carried, lambda t: t.to(ctx.device))
 
     def _initialise_from(self, model: torch.nn.Module, path: str) -> None:
         load_model_state(model, load_checkpoint(path)["model"], f"train.init_from {path}")
