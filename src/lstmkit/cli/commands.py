@@ -11,9 +11,11 @@ from typing import Any
 import torch
 import yaml
 
+from ..files import write_new_text
 from ..tasks import get_task
+from ..tasks.forecast.plot import plot_future
 from ..train import Trainer, load_checkpoint, load_model_state
-from ..train.checkpoint import resolve_checkpoint_path
+from ..train.checkpoint import BEST, LAST, resolve_checkpoint_path
 from ..train.distributed import Context
 from .parsing import config_from_dict, config_from_namespace, config_to_dict, task_parser
 
@@ -74,20 +76,107 @@ def train(task_name: str, namespace: Any, argv: list[str]) -> int:
     if result.reason.startswith("SIG"):
         print(f"resume with: lstmkit train {entry.name} --resume {result.run_dir}")
         return 128 + int(signal.Signals[result.reason])
+    if config.run.report:
+        for line in final_report(task, result.run_dir, context.device):
+            print(line)
     return 0
 
 
-def load_trained(path: str) -> tuple[Any, torch.nn.Module, dict]:
-    """The task, its model with the checkpoint's weights (eval mode), and the checkpoint."""
+def final_report(task: Any, run_dir: Path, device: torch.device) -> list[str]:
+    """The task's report with the best weights of the run (``best.pt``, else ``last.pt``)."""
+    path = run_dir / BEST if (run_dir / BEST).exists() else run_dir / LAST
+    checkpoint = load_checkpoint(path)
+    model = task.build_model()
+    load_model_state(model, checkpoint["model"], str(path))
+    model.to(device).eval()
+    with torch.no_grad():
+        lines = task.report(model, run_dir)
+    step = checkpoint["progress"]["step"]
+    return [f"report with the weights of {path.name} (step {step}):", *lines]
+
+
+def load_trained(path: str, config: dict | None = None) -> tuple[Any, torch.nn.Module, dict]:
+    """The task, its model with the checkpoint's weights (eval mode), and the checkpoint.
+
+    ``config`` replaces the checkpoint's saved config (e.g. another series to forecast).
+    """
     checkpoint = load_checkpoint(path)
     entry = get_task(checkpoint["task"])
-    config = config_from_dict(entry, checkpoint["config"])
+    config = config_from_dict(entry, config if config is not None else checkpoint["config"])
     task = entry.task_class(config)
     task.load_state_dict(checkpoint.get("task_state", {}))
     model = task.build_model()
     load_model_state(model, checkpoint["model"], str(path))
     model.eval()
     return task, model, checkpoint
+
+
+def _require(task: Any, method: str, command: str, wanted: str) -> None:
+    if not hasattr(task, method):
+        raise ValueError(f"lstmkit {command} needs a {wanted} checkpoint; this one is a {task.name!r} run")
+
+
+def generate(path: str, prime: str, length: int, temperature: float, top_k: int | None,
+             top_p: float | None, seed: int) -> int:
+    """``lstmkit generate CHECKPOINT``: stream sampled text after the prime."""
+    task, model, _ = load_trained(path)
+    _require(task, "generate", "generate", "language-model ('lm')")
+    pieces = task.generate(
+        model, prime, length, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed
+    )
+    first = next(pieces, "")  # validation errors surface before anything is printed
+    sys.stdout.write(prime + first)
+    for piece in pieces:
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    return 0
+
+
+def forecast(path: str, series: str | None, fill: str | None, output: str | None,
+             as_json: bool) -> int:
+    """``lstmkit forecast CHECKPOINT``: forecast the horizon past the end of the series."""
+    checkpoint = load_checkpoint(path)
+    if checkpoint["task"] != "forecast":
+        raise ValueError(
+            f"lstmkit forecast needs a forecasting ('forecast') checkpoint; this one is a "
+            f"{checkpoint['task']!r} run"
+        )
+    overrides = {"series": series, "fill": fill}
+    config = dict(checkpoint["config"])
+    config["data"] = {**config["data"], **{k: v for k, v in overrides.items() if v is not None}}
+    task, model, _ = load_trained(path, config=config)
+    result = task.forecast_future(model)
+    names = task.series().target_names
+    columns = ["time"] + [
+        f"{name}{suffix}" for name in names
+        for suffix in ("", "_lower", "_upper") if suffix == "" or "lower" in result
+    ]
+    rows = []
+    for h, time in enumerate(result["time"]):
+        values = []
+        for c in range(len(names)):
+            values.append(float(result["point"][h, c]))
+            if "lower" in result:
+                values += [float(result["lower"][h, c]), float(result["upper"][h, c])]
+        rows.append([str(time), *values])
+    if as_json:
+        print(json.dumps({"columns": columns, "rows": rows}))
+    else:
+        print("  ".join(f"{c:>14}" for c in columns))
+        for row in rows:
+            print("  ".join([f"{row[0]:>14}"] + [f"{v:>14.4f}" for v in row[1:]]))
+    if output is not None:
+        folder = Path(output)
+        folder.mkdir(parents=True, exist_ok=True)
+        csv = "\n".join([",".join(columns)] + [",".join(map(str, row)) for row in rows]) + "\n"
+        write_new_text(folder / "forecast.csv", csv)
+        png = folder / "forecast.png"
+        if png.exists():
+            raise FileExistsError(f"{png} already exists; lstmkit never overwrites it")
+        plot_future(png, task.series(), result)
+        print(f"wrote {folder / 'forecast.csv'} and {png}")
+    return 0
 
 
 def evaluate(path: str, split: str, as_json: bool) -> int:

@@ -39,6 +39,15 @@ def _dispatch(argv: list[str]) -> int:
     if namespace.command == "eval":
         args = namespace["eval"]
         return commands.evaluate(args.checkpoint, args.split, args.json)
+    if namespace.command == "generate":
+        args = namespace["generate"]
+        return commands.generate(
+            args.checkpoint, args.prime, args.length, args.temperature, args.top_k, args.top_p,
+            args.seed,
+        )
+    if namespace.command == "forecast":
+        args = namespace["forecast"]
+        return commands.forecast(args.checkpoint, args.series, args.fill, args.output, args.json)
     args = namespace["inspect-checkpoint"]
     return commands.inspect_checkpoint(args.path, args.json)
 

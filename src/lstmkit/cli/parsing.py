@@ -72,6 +72,39 @@ def build_parser() -> ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="Print the metrics as JSON.")
     commands.add_subcommand("eval", evaluate, help="Evaluate a checkpoint.")
 
+    generate = _parser(description="Sample text from a language-model checkpoint, streamed as it comes.")
+    generate.add_argument("checkpoint", type=str, help="Checkpoint file or run directory (uses last.pt).")
+    generate.add_argument("--prime", type=str, default="", help="Text the sample continues (default: a line break).")
+    generate.add_argument("--length", type=int, default=500, help="Tokens (characters or words) to sample.")
+    generate.add_argument(
+        "--temperature", type=float, default=1.0,
+        help="Divide the logits by this: below 1 is more conservative, 0 is greedy.",
+    )
+    generate.add_argument("--top-k", type=int | None, default=None, help="Sample among the k most probable tokens only.")
+    generate.add_argument(
+        "--top-p", type=float | None, default=None,
+        help="Nucleus sampling: among the fewest most probable tokens whose probability reaches p.",
+    )
+    generate.add_argument("--seed", type=int, default=0, help="The same seed gives the same text.")
+    commands.add_subcommand("generate", generate, help="Generate text from a language model.")
+
+    forecast = _parser(description="Forecast the horizon after the end of a series with a forecasting checkpoint.")
+    forecast.add_argument("checkpoint", type=str, help="Checkpoint file or run directory (uses last.pt).")
+    forecast.add_argument(
+        "--series", type=str | None, default=None,
+        help="Another series to forecast (built-in or CSV with the same columns); default: the training series.",
+    )
+    forecast.add_argument(
+        "--fill", type=str | None, default=None, choices=[None, "none", "linear", "ffill"],
+        help="Missing-value handling for --series (default: the training run's).",
+    )
+    forecast.add_argument(
+        "--output", type=str | None, default=None,
+        help="Folder to write forecast.csv and forecast.png into (never overwritten).",
+    )
+    forecast.add_argument("--json", action="store_true", help="Print the forecast as JSON.")
+    commands.add_subcommand("forecast", forecast, help="Forecast past the end of a series.")
+
     inspect = _parser(description="Describe a checkpoint without running anything from it.")
     inspect.add_argument("path", type=str, help="Checkpoint file or run directory (uses last.pt).")
     inspect.add_argument("--json", action="store_true", help="Print the description as JSON.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..train import Task
+from .forecast.task import ForecastConfig, ForecastTask
+from .lm.task import LanguageModelConfig, LanguageModelTask
 from .memory import MemoryConfig, MemoryTask
 
 
@@ -29,6 +31,15 @@ TASKS: dict[str, TaskEntry] = {
     entry.name: entry
     for entry in (
         TaskEntry("memory", MemoryConfig, MemoryTask, "long-time-lag memory problems (the adding problem)"),
+        TaskEntry(
+            "lm", LanguageModelConfig, LanguageModelTask,
+            "character- or word-level language model on a corpus (then: lstmkit generate)",
+        ),
+        TaskEntry(
+            "forecast", ForecastConfig, ForecastTask,
+            "multi-step time-series forecasting with a rolling-origin backtest "
+            "(then: lstmkit forecast)",
+        ),
     )
 }
 

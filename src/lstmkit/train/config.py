@@ -116,6 +116,10 @@ class TrainConfig:
     """Passes over the training data."""
     max_steps: int | None = None
     """Stop after this many optimiser steps (overrides epochs when reached first)."""
+    max_time: float | None = None
+    """Stop after the first optimiser step that ends this many seconds into the run
+    (evaluations included; a resumed run counts its earlier time). A time budget is not
+    reproducible step for step; max_steps is."""
     batch_size: int = 32
     """Global batch: sequences (or parallel streams with bptt) per micro-step, summed
     over all processes."""
@@ -167,6 +171,8 @@ class TrainConfig:
                 raise ValueError(f"train.{key} must be positive or null, got {value}")
         if self.clip_norm is not None:
             _positive("train.clip_norm", self.clip_norm)
+        if self.max_time is not None:
+            _positive("train.max_time", self.max_time)
         for key in ("eval_every", "checkpoint_every"):
             if getattr(self, key) < 0:
                 raise ValueError(f"train.{key} must be >= 0, got {getattr(self, key)}")
@@ -190,3 +196,6 @@ class RunConfig:
     """Write TensorBoard event files (when the tensorboard package is installed)."""
     plots: bool = True
     """Write PNG plots of the loss and metric curves."""
+    report: bool = True
+    """After training, run the task's final report with the best weights (test metrics
+    beside the baselines, samples, plots) into the run directory."""

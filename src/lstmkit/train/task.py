@@ -24,6 +24,7 @@ import abc
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -92,6 +93,12 @@ class Task(abc.ABC):
     def model_arguments(self) -> dict:
         """The arguments the model was built from, plain data, for the checkpoint."""
         return {}
+
+    def report(self, model: torch.nn.Module, run_dir: Path) -> list[str]:
+        """After training, with the best weights: the task's final results (test metrics
+        beside its baselines, samples, plots) written into ``run_dir``; returns the
+        lines to print. Called once, on the main process, in eval mode, without grad."""
+        return []
 
 
 def map_tensors(structure: Any, function: Callable[[Tensor], Tensor]) -> Any:

@@ -62,7 +62,8 @@ class TrainResult:
     Attributes:
         run_dir: the run directory (None on processes other than rank 0).
         step, epoch: optimiser steps done, epochs completed.
-        reason: ``"completed"``, ``"max_steps"``, ``"early_stopping"`` or the signal name.
+        reason: ``"completed"``, ``"max_steps"``, ``"max_time"``, ``"early_stopping"`` or the
+            signal name.
         metrics: the last validation metrics.
         best: the best value of the monitored metric.
         losses: the training loss of every step this call ran (for reproducibility checks).
@@ -190,9 +191,10 @@ class Trainer:
                             self._evaluate_and_save(carried)
                             if self._early_stop():
                                 reason = "early_stopping"
-                if reason in ("completed", "max_steps") and self._evaluated_step != self.step:
+                finished = reason in ("completed", "max_steps", "max_time")
+                if finished and self._evaluated_step != self.step:
                     self._evaluate_and_save(carried)
-                elif reason not in ("completed", "max_steps", "early_stopping"):
+                elif reason not in ("completed", "max_steps", "max_time", "early_stopping"):
                     self._save(LAST, carried)  # stopped by a signal
                     progress.message(
                         f"stopped by {reason} at step {self.step}; checkpoint saved"
@@ -280,6 +282,10 @@ class Trainer:
             return "early_stopping"
         if self.config.max_steps is not None and self.step >= self.config.max_steps:
             return "max_steps"
+        if self.config.max_time is not None and self.context.any(
+            self._elapsed() >= self.config.max_time  # any rank out of time stops them all
+        ):
+            return "max_time"
         return "completed"
 
     # -- evaluation, best, early stopping -------------------------------------------

@@ -1,0 +1,1 @@
+"""Forecasting: the LSTM forecaster, its rolling-origin backtest, metrics and baselines."""
