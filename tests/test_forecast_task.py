@@ -254,6 +254,9 @@ def test_cli_train_then_forecast(tmp_path):
     again = run_cli(["forecast", tmp_path / "runs" / "f", "--output", tmp_path / "out"])
     assert again.returncode == 1
     assert "forecast.csv already exists" in one_line_error(again.stderr)
+    bad_fill = run_cli(["forecast", tmp_path / "runs" / "f", "--fill", "guess"])
+    assert bad_fill.returncode == 2
+    assert "--fill must be one of none, linear, ffill, got 'guess'" in one_line_error(bad_fill.stderr)
 
 
 @pytest.mark.parametrize(
@@ -273,3 +276,10 @@ def test_bad_csv_gives_one_clear_error(tmp_path, content, message):
     assert result.returncode != 0
     assert message in one_line_error(result.stderr)
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_forecast_refuses_truncated_bptt(tmp_path):
+    config = forecast_config(tmp_path / "unused.csv", tmp_path)
+    config.train.bptt = 10
+    with pytest.raises(ValueError, match="train.bptt must be null for forecast"):
+        ForecastTask(config)

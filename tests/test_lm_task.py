@@ -158,3 +158,9 @@ def test_cli_generate_refuses_other_tasks_and_bad_options(tmp_path):
     wrong = run_cli(["generate", tmp_path / "m", "--length", "5"])
     assert wrong.returncode == 2
     assert "needs a language-model ('lm') checkpoint; this one is a 'memory' run" in one_line_error(wrong.stderr)
+
+
+def test_lm_needs_truncated_bptt(corpus, tmp_path):
+    config = lm_config(corpus, tmp_path, train={"bptt": None})
+    with pytest.raises(ValueError, match="train.bptt must be set for lm"):
+        LanguageModelTask(config)

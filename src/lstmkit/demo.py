@@ -32,11 +32,14 @@ def _run(argv: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default="runs", help="folder for the demo's run directory")
-    parser.add_argument("--lm-seconds", type=float, default=120.0,
+    parser.add_argument("--lm-seconds", type=float, default=150.0,
                         help="wall-clock training budget of the language model")
     parser.add_argument("--forecast-epochs", type=int, default=40,
                         help="training epochs of the sunspot forecaster")
+    parser.add_argument("--corpus-limit", type=int, default=None,
+                        help="use only the first this-many characters of the Bible (smoke tests)")
     args = parser.parse_args(argv)
+    limit = [] if args.corpus_limit is None else ["--data.limit", str(args.corpus_limit)]
     started = time.perf_counter()
     run_dir = Path(args.root) / f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
     run_dir.mkdir(parents=True)  # never an existing directory: nothing is overwritten
@@ -44,9 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         "train", "lm", "--data.corpus", "kjv", "--data.level", "char",
         "--model.recurrent.hidden_size", "256", "--model.recurrent.num_layers", "1",
         "--train.batch_size", "32", "--train.bptt", "100", "--train.optimizer.lr", "0.003",
-        "--train.max_time", str(args.lm_seconds), "--train.eval_every", "0",
+        "--train.epochs", "5", "--train.max_time", str(args.lm_seconds), "--train.eval_every", "0",
         "--train.log_every", "100", "--run.progress", "lines",
-        "--run.root", str(run_dir), "--run.name", "lm",
+        "--run.root", str(run_dir), "--run.name", "lm", *limit,
     ])
     _run([
         "train", "forecast", "--data.series", "sunspots", "--model.distribution", "gaussian",

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 import yaml
 
+from ..data.series import FILL_METHODS
 from ..files import write_new_text
 from ..tasks import get_task
 from ..tasks.forecast.plot import plot_future
@@ -136,6 +137,8 @@ def generate(path: str, prime: str, length: int, temperature: float, top_k: int 
 def forecast(path: str, series: str | None, fill: str | None, output: str | None,
              as_json: bool) -> int:
     """``lstmkit forecast CHECKPOINT``: forecast the horizon past the end of the series."""
+    if fill is not None and fill not in FILL_METHODS:
+        raise ValueError(f"--fill must be one of {', '.join(FILL_METHODS)}, got {fill!r}")
     checkpoint = load_checkpoint(path)
     if checkpoint["task"] != "forecast":
         raise ValueError(

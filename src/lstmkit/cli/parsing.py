@@ -95,8 +95,8 @@ def build_parser() -> ArgumentParser:
         help="Another series to forecast (built-in or CSV with the same columns); default: the training series.",
     )
     forecast.add_argument(
-        "--fill", type=str | None, default=None, choices=[None, "none", "linear", "ffill"],
-        help="Missing-value handling for --series (default: the training run's).",
+        "--fill", type=str | None, default=None,
+        help="Missing values in --series: none (an error), linear or ffill (default: the training run's).",
     )
     forecast.add_argument(
         "--output", type=str | None, default=None,

@@ -398,8 +398,10 @@ def _to_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _mostly_numbers(column: pd.Series) -> bool:
+    """No text at all (an empty column is reported as such later), or more numbers than text."""
     values, bad = _to_numbers(column)
-    return int((~np.isnan(values)).sum()) > int(bad.sum())
+    text = int(bad.sum())
+    return text == 0 or int((~np.isnan(values)).sum()) > text
 
 
 def _value_column(source: str, column: pd.Series, name: str) -> np.ndarray:

@@ -142,6 +142,11 @@ class ForecastTask(Task):
     unit = "windows"
 
     def __init__(self, config: ForecastConfig) -> None:
+        if config.train.bptt is not None:
+            raise ValueError(
+                "train.bptt must be null for forecast: each window is one short sequence "
+                "trained with full BPTT (use data.context to change its length)"
+            )
         super().__init__(config)
         self._series: Series | None = None
         self.scalers: tuple[Scaler, Scaler] | None = None

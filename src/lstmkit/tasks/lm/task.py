@@ -122,6 +122,11 @@ class LanguageModelTask(Task):
     unit = "tokens"
 
     def __init__(self, config: LanguageModelConfig) -> None:
+        if config.train.bptt is None:
+            raise ValueError(
+                "train.bptt must be set for lm: the corpus is trained as parallel streams "
+                "cut into chunks of train.bptt steps (truncated BPTT)"
+            )
         super().__init__(config)
         self.vocabulary: Vocabulary | None = None
         self._splits: dict[str, str] | None = None
