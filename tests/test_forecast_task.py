@@ -283,3 +283,23 @@ def test_forecast_refuses_truncated_bptt(tmp_path):
     config.train.bptt = 10
     with pytest.raises(ValueError, match="train.bptt must be null for forecast"):
         ForecastTask(config)
+
+
+def test_anchor_last_makes_forecasts_follow_the_level(tmp_path):
+    path = write_series(tmp_path / "s.csv")
+    task = ForecastTask(forecast_config(path, tmp_path, anchor="last"))
+    model = task.build_model().eval()
+    history, covariates, _ = task.windows(task.plan().test)
+    scale = task._scalers()[0].scale
+    base = task._forecast(model, history, covariates)["point"]
+    shifted = task._forecast(model, history + 2.0, covariates)["point"]
+    np.testing.assert_allclose(shifted - base, np.broadcast_to(2.0 * scale, base.shape), rtol=1e-5)
+    # Without the anchor the model sees the shift: not a plain translation.
+    plain = ForecastTask(forecast_config(path, tmp_path))
+    plain_model = plain.build_model().eval()
+    moved = plain._forecast(plain_model, history + 2.0, covariates)["point"]
+    assert not np.allclose(moved - plain._forecast(plain_model, history, covariates)["point"], 2.0 * scale)
+    anchors = task.anchors(history)
+    torch.testing.assert_close(anchors[:, 0], history[:, -1])
+    dataset = task.train_data()
+    assert torch.all(dataset.tensors[0][:, -1] == 0)  # every training history ends at 0

@@ -61,6 +61,10 @@ class ForecastDataConfig:
     """Rolling origins for validation, just before the test ones."""
     stride: int | None = None
     """Steps between consecutive validation/test origins (default: the horizon)."""
+    anchor: Literal["none", "last"] = "none"
+    """last: subtract each window's last observed (scaled) value from its history and
+    future and add it back to the forecast, so the model learns changes and follows a
+    level it never saw in training (trending series); none: absolute scaled values."""
 
     def __post_init__(self) -> None:
         if self.fill not in FILL_METHODS:
@@ -71,6 +75,8 @@ class ForecastDataConfig:
         for key in ("season", "stride"):
             if getattr(self, key) is not None and getattr(self, key) <= 0:
                 raise ValueError(f"data.{key} must be positive or null, got {getattr(self, key)}")
+        if self.anchor not in ("none", "last"):
+            raise ValueError(f"data.anchor must be none or last, got {self.anchor!r}")
 
 
 @dataclass
@@ -192,8 +198,16 @@ class ForecastTask(Task):
         arrays = gather_windows(targets, covariates, origins, data.context, data.horizon)
         return tuple(torch.from_numpy(a).float() for a in arrays)
 
+    def anchors(self, history: torch.Tensor) -> torch.Tensor:
+        """``(W, 1, C)``: what ``data.anchor`` subtracts from a window (zeros for none)."""
+        if self.config.data.anchor == "last":
+            return history[:, -1:, :]
+        return torch.zeros_like(history[:, :1, :])
+
     def train_data(self) -> torch.utils.data.Dataset:
-        return torch.utils.data.TensorDataset(*self.windows(self.plan().train))
+        history, covariates, future = self.windows(self.plan().train)
+        anchor = self.anchors(history)
+        return torch.utils.data.TensorDataset(history - anchor, covariates, future - anchor)
 
     # -- model and loss ---------------------------------------------------------------
 
@@ -219,14 +233,18 @@ class ForecastTask(Task):
 
     def _forecast(self, model, history, covariates) -> dict[str, np.ndarray]:
         device = next(model.parameters()).device
+        anchor = self.anchors(history)  # (W, 1, C), broadcast over the horizon
         with torch.no_grad():
-            params = model(history.to(device), covariates.to(device)).float().cpu()
+            params = model((history - anchor).to(device), covariates.to(device)).float().cpu()
         scaler = self._scalers()[0]
-        out = {"point": scaler.inverse(model.point(params).double().numpy())}
+
+        def unscale(values: torch.Tensor) -> np.ndarray:
+            return scaler.inverse((values + anchor).double().numpy())
+
+        out = {"point": unscale(model.point(params))}
         if model.distribution != "point":
             lower, upper = model.interval(params, self.config.model.interval)
-            out["lower"] = scaler.inverse(lower.double().numpy())
-            out["upper"] = scaler.inverse(upper.double().numpy())
+            out["lower"], out["upper"] = unscale(lower), unscale(upper)
         return out
 
     def _actual_and_histories(self, origins: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -238,8 +256,9 @@ class ForecastTask(Task):
         origins = self.plan().origins(split)
         history, covariates, future = self.windows(origins)
         device = next(model.parameters()).device
-        params = model(history.to(device), covariates.to(device)).float().cpu()
-        metrics = {"loss": float(model.loss(params, future)) / future.numel()}
+        anchor = self.anchors(history)
+        params = model((history - anchor).to(device), covariates.to(device)).float().cpu()
+        metrics = {"loss": float(model.loss(params, future - anchor)) / future.numel()}
         forecast = self._forecast(model, history, covariates)
         actual, histories = self._actual_and_histories(origins)
         metrics.update(forecast_metrics(actual, forecast["point"], histories, self.season))
