@@ -73,6 +73,8 @@ def test_word_tokens_and_detokenize():
         "and", "there", "was", "light", ".",
     ]
     assert detokenize(tokens, "word") == text
+    bracketed = "the earth was without form, and void; and darkness [was] upon the deep."
+    assert detokenize(tokenize(bracketed, "word"), "word") == bracketed
     assert tokenize("ab\nc", "char") == ["a", "b", "\n", "c"]
     with pytest.raises(ValueError, match="data.level must be one of char, word, got 'byte'"):
         tokenize("x", "byte")

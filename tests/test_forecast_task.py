@@ -254,6 +254,12 @@ def test_cli_train_then_forecast(tmp_path):
     again = run_cli(["forecast", tmp_path / "runs" / "f", "--output", tmp_path / "out"])
     assert again.returncode == 1
     assert "forecast.csv already exists" in one_line_error(again.stderr)
+    longer = write_series(tmp_path / "longer.csv", n=170)  # ten more days of the same columns
+    other = run_cli(["forecast", tmp_path / "runs" / "f", "--series", longer, "--json"])
+    assert other.returncode == 0, other.stderr
+    rows = json.loads(other.stdout.splitlines()[0])["rows"]
+    assert [row[0][:10] for row in rows] == ["2020-06-19", "2020-06-20", "2020-06-21", "2020-06-22"]
+    assert rows != result["rows"]
     bad_fill = run_cli(["forecast", tmp_path / "runs" / "f", "--fill", "guess"])
     assert bad_fill.returncode == 2
     assert "--fill must be one of none, linear, ffill, got 'guess'" in one_line_error(bad_fill.stderr)

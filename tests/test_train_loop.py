@@ -264,3 +264,12 @@ def test_truncated_bptt_with_one_long_chunk_equals_full_sequences(tmp_path):
         errors.append((reference_model["head"](y).squeeze(-1)[0] - target) ** 2)
     expected = float(torch.cat(errors).mean().detach())
     assert result.losses[0] == pytest.approx(expected, rel=1e-6)
+
+
+def test_max_time_stops_after_the_step_that_reaches_it_and_still_evaluates(tmp_path):
+    _, result = _train(RegressionTask(), tmp_path, epochs=50, max_time=1e-6)
+    assert result.reason == "max_time"
+    assert result.step == 1  # the first step already ends past a microsecond
+    assert "loss" in result.metrics  # the final evaluation ran
+    with pytest.raises(ValueError, match="train.max_time must be a positive number, got 0.0"):
+        TrainConfig(max_time=0.0)

@@ -14,6 +14,7 @@ runs (shown as they start), so the demo is also their example. Run it with
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ndemo finished in {minutes:.1f} minutes; everything it made is in {run_dir}/")
     print(f"  {run_dir}/lm: checkpoints, metrics.csv, curves.png, report.json, sample.txt")
     print(f"  {run_dir}/forecast: checkpoints, metrics.csv, backtest.csv, forecast.png")
-    print(f"try: lstmkit generate {run_dir}/lm/best.pt --prime 'And God said' --length 300")
+    python = os.path.relpath(sys.executable)  # the environment the demo ran in
+    print(f"try: {python} -m lstmkit generate {run_dir}/lm/best.pt --prime 'And God said' --length 300")
     return 0
 
 

@@ -37,6 +37,7 @@ UNKNOWN = "<unk>"
 # text has lines again); other whitespace only separates tokens.
 _WORD_PATTERN = re.compile(r"\w+|[^\w\s]|\n")
 _NO_SPACE_BEFORE = set(".,;:!?)]}'’")
+_NO_SPACE_AFTER = set("([{‘")
 
 
 def _kjv() -> str:
@@ -126,12 +127,15 @@ def tokenize(text: str, level: str) -> list[str]:
 
 def detokenize(tokens: Iterable[str], level: str) -> str:
     """Tokens back to text: characters are joined; words are spaced, except before
-    punctuation and around line breaks."""
+    closing punctuation, after opening brackets and around line breaks."""
     if level == "char":
         return "".join(tokens)
     pieces: list[str] = []
     for token in tokens:
-        if pieces and token != "\n" and pieces[-1] != "\n" and token[0] not in _NO_SPACE_BEFORE:
+        if (
+            pieces and token != "\n" and pieces[-1] != "\n"
+            and token[0] not in _NO_SPACE_BEFORE and pieces[-1] not in _NO_SPACE_AFTER
+        ):
             pieces.append(" ")
         pieces.append(token)
     return "".join(pieces)

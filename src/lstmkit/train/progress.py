@@ -16,8 +16,14 @@ from tqdm import tqdm
 class Progress:
     """Report training progress; silent on processes other than rank 0."""
 
-    def __init__(self, *, total_steps: int, start_step: int, unit: str, mode: str, enabled: bool) -> None:
+    def __init__(
+        self, *, total_steps: int, start_step: int, unit: str, mode: str, enabled: bool,
+        time_budget: float | None = None,
+    ) -> None:
+        """``time_budget``: seconds this process may still train (``train.max_time``);
+        the ETA is then the sooner of the step count's and the budget's end."""
         self.total, self.unit, self.enabled = total_steps, unit, enabled
+        self.time_budget = time_budget
         use_bar = mode == "bar" or (mode == "auto" and sys.stderr.isatty())
         self._bar = None
         if enabled and use_bar:
@@ -37,7 +43,11 @@ class Progress:
         elif log_line:
             elapsed = time.perf_counter() - self._start_time
             done = step - self._start_step
-            eta = tqdm.format_interval(elapsed / done * (self.total - step)) if done else "?"
+            seconds = elapsed / done * (self.total - step) if done else None
+            if self.time_budget is not None:
+                left = max(self.time_budget - elapsed, 0.0)
+                seconds = left if seconds is None else min(seconds, left)
+            eta = tqdm.format_interval(seconds) if seconds is not None else "?"
             print(
                 f"step {step}/{self.total}  loss {values['loss']:.4f}  lr {values['lr']:.3g}  "
                 f"grad_norm {values['grad_norm']:.3g}  {values[f'{self.unit}/s']:.4g} {self.unit}/s  "

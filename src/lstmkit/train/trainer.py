@@ -158,6 +158,7 @@ class Trainer:
         progress = Progress(
             total_steps=total_steps, start_step=self.step, unit=self.task.unit,
             mode=self.run.progress, enabled=ctx.is_main,
+            time_budget=None if cfg.max_time is None else cfg.max_time - self.elapsed_before,
         )
         self._log, self._progress, self._run_dir = log, progress, run_dir
         self._start = time.perf_counter()
