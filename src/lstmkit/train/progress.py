@@ -36,9 +36,13 @@ class Progress:
             return
         if self._bar is not None:
             self._bar.update(step - self._bar.n)
+            budget = {}
+            if self.time_budget is not None:  # tqdm's own ETA only knows the step count
+                left = max(self.time_budget - (time.perf_counter() - self._start_time), 0.0)
+                budget["budget_left"] = tqdm.format_interval(left)
             self._bar.set_postfix(
                 loss=f"{values['loss']:.4g}", **{f"{self.unit}/s": f"{values[f'{self.unit}/s']:.3g}"},
-                refresh=False,
+                **budget, refresh=False,
             )
         elif log_line:
             elapsed = time.perf_counter() - self._start_time
