@@ -120,6 +120,19 @@ def map_tensors(structure: Any, function: Callable[[Tensor], Tensor]) -> Any:
     return structure
 
 
+def reset_rows(state: Any, reset: Tensor) -> Any:
+    """Zero the carried state of the streams that start a new document: ``reset (n,)``
+    bool, every tensor of ``state`` with the batch at dim -2 (as an LSTM's ``(h, c)``)."""
+    if state is None or not bool(reset.any()):
+        return state
+    keep = (~reset).to(torch.float32)
+
+    def apply(tensor: Tensor) -> Tensor:
+        return tensor * keep.to(tensor.device, tensor.dtype).unsqueeze(-1)
+
+    return map_tensors(state, apply)
+
+
 def move_to(batch: Any, device: torch.device) -> Any:
     """``batch`` with every tensor inside it on ``device``."""
     return map_tensors(batch, lambda tensor: tensor.to(device, non_blocking=True))

@@ -48,7 +48,7 @@ from .progress import Progress
 from .rundir import create_run_directory, write_config
 from .seeding import rng_state, seed_everything, set_rng_state
 from .signals import GracefulStop
-from .task import Task, map_tensors, move_to
+from .task import Task, map_tensors, move_to, reset_rows
 
 
 class TrainingError(RuntimeError):
@@ -76,18 +76,6 @@ class TrainResult:
     metrics: dict[str, float] = field(default_factory=dict)
     best: float | None = None
     losses: list[float] = field(default_factory=list)
-
-
-def _reset_rows(state: Any, reset: torch.Tensor) -> Any:
-    """Zero the carried state of the streams that start a new document (batch at dim -2)."""
-    if state is None or not bool(reset.any()):
-        return state
-    keep = (~reset).to(torch.float32)
-
-    def apply(tensor: torch.Tensor) -> torch.Tensor:
-        return tensor * keep.to(tensor.device, tensor.dtype).unsqueeze(-1)
-
-    return map_tensors(state, apply)
 
 
 class Trainer:
@@ -218,7 +206,7 @@ class Trainer:
         for index, batch in enumerate(group):
             batch = move_to(batch, ctx.device)
             if isinstance(batch, Chunk):
-                carried = _reset_rows(carried, batch.reset)
+                carried = reset_rows(carried, batch.reset)
             sync = index == len(group) - 1 or not ctx.distributed
             with (contextlib.nullcontext() if sync else wrapped.no_sync()):
                 with torch.autocast(

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; no display on servers
-import matplotlib.pyplot as plt
 import numpy as np
 
 from ...data.series import Series
@@ -17,9 +13,20 @@ from ...files import write_atomic
 _BASELINE_STYLES = {"naive": ":", "seasonal_naive": "-.", "ets": "--", "arima": (0, (5, 1, 1, 1))}
 
 
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend, imported when a plot is drawn
+    (it costs about 0.3 s, which every lstmkit command would pay at start-up)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _save(figure, path: Path) -> None:
     write_atomic(path, lambda handle: figure.savefig(handle, format="png", dpi=110))
-    plt.close(figure)
+    _pyplot().close(figure)
 
 
 def plot_backtest(
@@ -37,7 +44,7 @@ def plot_backtest(
     horizon = lstm["point"].shape[1]
     start = max(0, int(origins.min()) - 4 * horizon)
     time, values = series.time, series.targets[:, column]
-    figure, axes = plt.subplots(figsize=(11, 4.5))
+    figure, axes = _pyplot().subplots(figsize=(11, 4.5))
     axes.plot(time[start:], values[start:], color="black", linewidth=1.2, label="observed")
     for w, origin in enumerate(origins):
         span = time[origin : origin + horizon]
@@ -66,7 +73,7 @@ def plot_future(path: Path, series: Series, forecast: dict[str, np.ndarray], col
     """The last part of the series and the forecast past its end (with interval)."""
     horizon = forecast["point"].shape[0]
     start = max(0, len(series) - 6 * horizon)
-    figure, axes = plt.subplots(figsize=(11, 4.5))
+    figure, axes = _pyplot().subplots(figsize=(11, 4.5))
     axes.plot(series.time[start:], series.targets[start:, column], color="black", label="observed")
     axes.plot(forecast["time"], forecast["point"][:, column], color="tab:blue", label="forecast")
     if "lower" in forecast:

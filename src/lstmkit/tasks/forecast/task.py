@@ -231,11 +231,19 @@ class ForecastTask(Task):
         history, covariates, _ = self.windows(origins)
         return self._forecast(model, history, covariates)
 
-    def _forecast(self, model, history, covariates) -> dict[str, np.ndarray]:
+    def _params(self, model, history, covariates) -> tuple[torch.Tensor, torch.Tensor]:
+        """The model's distribution parameters ``(W, H, C, P)`` (CPU) on anchored inputs,
+        and the anchor ``(W, 1, C)`` they are relative to."""
         device = next(model.parameters()).device
-        anchor = self.anchors(history)  # (W, 1, C), broadcast over the horizon
+        anchor = self.anchors(history)
         with torch.no_grad():
             params = model((history - anchor).to(device), covariates.to(device)).float().cpu()
+        return params, anchor
+
+    def _forecast(self, model, history, covariates, computed=None) -> dict[str, np.ndarray]:
+        """Point forecast (and interval) in the series' units; ``computed`` reuses a
+        `_params` result."""
+        params, anchor = computed or self._params(model, history, covariates)
         scaler = self._scalers()[0]
 
         def unscale(values: torch.Tensor) -> np.ndarray:
@@ -255,11 +263,9 @@ class ForecastTask(Task):
     def evaluate(self, model, split: str) -> dict[str, float]:
         origins = self.plan().origins(split)
         history, covariates, future = self.windows(origins)
-        device = next(model.parameters()).device
-        anchor = self.anchors(history)
-        params = model((history - anchor).to(device), covariates.to(device)).float().cpu()
+        params, anchor = computed = self._params(model, history, covariates)
         metrics = {"loss": float(model.loss(params, future - anchor)) / future.numel()}
-        forecast = self._forecast(model, history, covariates)
+        forecast = self._forecast(model, history, covariates, computed)
         actual, histories = self._actual_and_histories(origins)
         metrics.update(forecast_metrics(actual, forecast["point"], histories, self.season))
         if "lower" in forecast:

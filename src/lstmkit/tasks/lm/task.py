@@ -34,7 +34,7 @@ from ...data import StreamBatches
 from ...data.text import LEVELS, Vocabulary, detokenize, load_corpus, split_text, tokenize
 from ...files import write_text_atomic
 from ...train import LossOutput, OptimizerConfig, RunConfig, Task, TrainConfig
-from ...train.task import map_tensors
+from ...train.task import move_to, reset_rows
 from ..recurrent import RecurrentConfig, recurrent_arguments
 from .model import RecurrentLanguageModel
 from .ngram import KneserNeyCharModel
@@ -145,16 +145,20 @@ class LanguageModelTask(Task):
 
     def _vocabulary(self) -> Vocabulary:
         if self.vocabulary is None:
-            data = self.config.data
-            tokens = tokenize(self.splits()["train"], data.level)
-            self.vocabulary = Vocabulary.build(tokens, data.min_freq, data.max_vocab)
+            self.tokens("train")  # builds it from the training tokens
         return self.vocabulary
 
     def tokens(self, split: str) -> torch.Tensor:
-        """``(L,)`` token indices of a split."""
+        """``(L,)`` token indices of a split (the vocabulary is built from the training
+        split's tokens, unless a checkpoint gave it)."""
         if split not in self._tokens:
-            text = self.splits()[split]
-            self._tokens[split] = self._vocabulary().encode(tokenize(text, self.config.data.level))
+            if self.vocabulary is None and split != "train":
+                self.tokens("train")
+            data = self.config.data
+            tokens = tokenize(self.splits()[split], data.level)
+            if self.vocabulary is None:  # the training split, tokenised once for both
+                self.vocabulary = Vocabulary.build(tokens, data.min_freq, data.max_vocab)
+            self._tokens[split] = self.vocabulary.encode(tokens)
         return self._tokens[split]
 
     def train_data(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -201,11 +205,8 @@ class LanguageModelTask(Task):
         device = next(model.parameters()).device
         state, total, count = None, 0.0, 0
         for chunk in StreamBatches([(tokens[:-1], tokens[1:])], streams, data.eval_bptt):
-            if state is not None and bool(chunk.reset.any()):
-                keep = (~chunk.reset).to(device, torch.float32)  # (n,)
-                state = map_tensors(state, lambda t, keep=keep: t * keep.to(t.dtype)[:, None])
-            chunk = map_tensors(chunk, lambda t: t.to(device))
-            out = self.loss(model, chunk, state)
+            chunk = move_to(chunk, device)
+            out = self.loss(model, chunk, reset_rows(state, chunk.reset))
             state, total, count = out.state, total + float(out.total), count + out.count
         return total, count
 
