@@ -13,7 +13,7 @@ import sys
 
 from ..tasks import TASKS
 from ..train import CheckpointError, TrainingError
-from . import commands
+from . import applications, commands
 from .parsing import build_parser, task_parser
 
 USAGE_ERROR, RUN_ERROR = 2, 1
@@ -48,6 +48,21 @@ def _dispatch(argv: list[str]) -> int:
     if namespace.command == "forecast":
         args = namespace["forecast"]
         return commands.forecast(args.checkpoint, args.series, args.fill, args.output, args.json)
+    if namespace.command == "predict":
+        args = namespace["predict"]
+        return applications.predict(args.checkpoint, args.input, args.text, args.output, args.json)
+    if namespace.command == "translate":
+        args = namespace["translate"]
+        return applications.translate(
+            args.checkpoint, args.sources, args.input, args.beam, args.length_penalty, args.n_best,
+            args.output,
+        )
+    if namespace.command == "compose":
+        args = namespace["compose"]
+        return applications.compose(
+            args.checkpoint, args.steps, args.seed, args.temperature, args.prime_steps, args.output,
+            args.bpm,
+        )
     args = namespace["inspect-checkpoint"]
     return commands.inspect_checkpoint(args.path, args.json)
 

@@ -105,6 +105,51 @@ def build_parser() -> ArgumentParser:
     forecast.add_argument("--json", action="store_true", help="Print the forecast as JSON.")
     commands.add_subcommand("forecast", forecast, help="Forecast past the end of a series.")
 
+    predict = _parser(description="Classify sequences (or texts) with a classification checkpoint.")
+    predict.add_argument("checkpoint", type=str, help="Checkpoint file or run directory (uses last.pt).")
+    predict.add_argument(
+        "--input", type=str | None, default=None,
+        help="A file in the training data's format (.ts, .npz, .csv); labels in it are optional "
+        "and, when present, scored.",
+    )
+    predict.add_argument(
+        "--text", type=list[str] | None, default=None,
+        help="Texts to classify (text models), e.g. --text '[\"great\", \"awful\"]' or --text+ great.",
+    )
+    predict.add_argument("--output", type=str | None, default=None, help="CSV file to write (never overwritten).")
+    predict.add_argument("--json", action="store_true", help="Print the predictions as JSON.")
+    commands.add_subcommand("predict", predict, help="Classify sequences with a classifier.")
+
+    translate = _parser(description="Decode sources with a sequence-to-sequence checkpoint (beam search).")
+    translate.add_argument("checkpoint", type=str, help="Checkpoint file or run directory (uses last.pt).")
+    translate.add_argument("sources", type=str, nargs="*", default=[],
+                           help="Source sequences, e.g. words for grapheme-to-phoneme.")
+    translate.add_argument(
+        "--input", type=str | None, default=None,
+        help="A file of sources, one per line, or a TSV of source<TAB>target pairs (then scored).",
+    )
+    translate.add_argument("--beam", type=int | None, default=None,
+                           help="Beam width (1: greedy; default: the training run's model.beam_width).")
+    translate.add_argument("--length-penalty", type=float | None, default=None,
+                           help="Rank by log-probability / length^alpha (default: the run's).")
+    translate.add_argument("--n-best", type=int, default=1, help="Print this many hypotheses per source, with scores.")
+    translate.add_argument("--output", type=str | None, default=None, help="File to write (never overwritten).")
+    commands.add_subcommand("translate", translate, help="Decode with a sequence-to-sequence model.")
+
+    compose = _parser(description="Sample a piece from a music checkpoint; write MIDI and a piano-roll PNG.")
+    compose.add_argument("checkpoint", type=str, help="Checkpoint file or run directory (uses last.pt).")
+    compose.add_argument("--steps", type=int, default=64, help="Time steps to sample.")
+    compose.add_argument("--seed", type=int, default=0, help="The same seed gives the same piece.")
+    compose.add_argument("--temperature", type=float, default=1.0, help="Divide the key logits by this.")
+    compose.add_argument("--prime-steps", type=int, default=0,
+                         help="Start from the first this-many steps of a test chorale.")
+    compose.add_argument("--bpm", type=float, default=90.0, help="Tempo of the MIDI file (quarter notes per minute).")
+    compose.add_argument(
+        "--output", type=str | None, default=None,
+        help="Folder for the .mid and .png (default: compositions/ in the run directory; never overwritten).",
+    )
+    commands.add_subcommand("compose", compose, help="Compose music with a music model.")
+
     inspect = _parser(description="Describe a checkpoint without running anything from it.")
     inspect.add_argument("path", type=str, help="Checkpoint file or run directory (uses last.pt).")
     inspect.add_argument("--json", action="store_true", help="Print the description as JSON.")

@@ -31,8 +31,8 @@ class RecurrentConfig:
     dropout: float = 0.0
     """Dropout between stacked layers (training only)."""
     variant: str | None = None
-    """LSTM variant by name: vanilla, peephole, cifg, or a Greff et al. ablation
-    (nig, nfg, nog, niaf, noaf, np, fgr)."""
+    """LSTM: a Greff et al. 2017 variant by name — V (vanilla, with peepholes), NIG, NFG,
+    NOG, NIAF, NOAF, NP, CIFG, FGR; null: plain LSTM shaped by the flags below."""
     peephole: bool | None = None
     """LSTM: peephole connections from the cell state to the gates."""
     cifg: bool | None = None

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..train import Task
+from .classify.task import ClassifyConfig, ClassifyTask
 from .forecast.task import ForecastConfig, ForecastTask
 from .lm.task import LanguageModelConfig, LanguageModelTask
 from .memory import MemoryConfig, MemoryTask
+from .music.task import MusicConfig, MusicTask
+from .seq2seq.task import Seq2SeqConfig, Seq2SeqTask
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,20 @@ TASKS: dict[str, TaskEntry] = {
             "forecast", ForecastConfig, ForecastTask,
             "multi-step time-series forecasting with a rolling-origin backtest "
             "(then: lstmkit forecast)",
+        ),
+        TaskEntry(
+            "classify", ClassifyConfig, ClassifyTask,
+            "sequence classification: speech features, images row by row, text sentiment "
+            "(then: lstmkit predict)",
+        ),
+        TaskEntry(
+            "seq2seq", Seq2SeqConfig, Seq2SeqTask,
+            "encoder-decoder with attention: grapheme-to-phoneme on cmudict or your pairs "
+            "(then: lstmkit translate)",
+        ),
+        TaskEntry(
+            "music", MusicConfig, MusicTask,
+            "polyphonic music: an LSTM over piano rolls of the Bach chorales (then: lstmkit compose)",
         ),
     )
 }

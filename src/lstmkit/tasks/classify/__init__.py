@@ -1,0 +1,1 @@
+"""Sequence classification: ``lstmkit train classify`` and ``lstmkit predict``."""

@@ -1,0 +1,1 @@
+"""Polyphonic music: ``lstmkit train music`` and ``lstmkit compose``."""

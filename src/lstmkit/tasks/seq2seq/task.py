@@ -1,0 +1,464 @@
+"""Sequence to sequence as a trainable task: ``lstmkit train seq2seq``, ``lstmkit translate``.
+
+Pairs (`lstmkit.data.pairs`): grapheme-to-phoneme conversion on the CMU Pronouncing
+Dictionary (``cmudict``, letters → phonemes, with a fixed word-level split that keeps
+every pronunciation of a word in one part), or a user TSV of source/target pairs. The
+model (`model.Seq2Seq`) is a bidirectional LSTM encoder and an LSTM decoder with
+attention, trained with teacher forcing (cross-entropy per target token, end symbol
+included) and, optionally, scheduled sampling: the probability of feeding the model's
+own previous prediction instead of the gold token rises linearly from 0 to
+``model.sampling_probability`` over ``model.sampling_ramp`` training batches.
+
+Evaluation decodes greedily and reports the phoneme (token) error rate ``per`` and the
+word (sequence) error rate ``wer`` against every reference of each source
+(`metrics.error_rates`). `report` decodes the test split greedily and with beam search
+and prints both beside the published numbers of Yao & Zweig (2015).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+from ...files import write_text_atomic
+from ...train import LossOutput, OptimizerConfig, RunConfig, Task, TrainConfig
+from ..recurrent import RecurrentConfig, recurrent_arguments
+from .vocabulary import SymbolVocabulary
+
+TOKENIZATIONS = ("chars", "spaces")
+# Yao & Zweig 2015, Table 2 (CMUDict, their 106,837 / 12,000 word split after Bisani &
+# Ney 2008): the best single model (a bidirectional LSTM using alignments) and their
+# encoder–decoder LSTM without alignments, PER / WER in %.
+PUBLISHED = {
+    "Yao & Zweig 2015 bi-LSTM (aligned)": (5.45, 23.55),
+    "Yao & Zweig 2015 encoder-decoder": (7.63, 28.61),
+}
+
+
+@dataclass
+class Seq2SeqDataConfig:
+    """The pairs and how they become tokens."""
+
+    dataset: str = "cmudict"
+    """cmudict (grapheme-to-phoneme on the CMU Pronouncing Dictionary) or a TSV file of
+    source<TAB>target lines."""
+    test: str | None = None
+    """A TSV file of test pairs (default: the dataset's fixed word-level split)."""
+    stress: bool = False
+    """cmudict: keep the stress digits of the vowels (AH0) instead of the 39 plain phonemes."""
+    source_tokens: Literal["chars", "spaces"] = "chars"
+    """TSV: the source is split into characters or whitespace-separated tokens."""
+    target_tokens: Literal["chars", "spaces"] = "spaces"
+    """TSV: the target is split into characters or whitespace-separated tokens."""
+    limit: int | None = None
+    """Use at most this many training pairs (quick runs)."""
+    eval_limit: int | None = 2000
+    """Decode at most this many validation sources per evaluation (the report's test
+    decoding is always complete)."""
+    max_decode_length: int | None = None
+    """Longest output the decoders produce (default: the longest training target + 5)."""
+
+    def __post_init__(self) -> None:
+        for key in ("source_tokens", "target_tokens"):
+            if getattr(self, key) not in TOKENIZATIONS:
+                raise ValueError(
+                    f"data.{key} must be one of {', '.join(TOKENIZATIONS)}, got {getattr(self, key)!r}"
+                )
+        for key in ("limit", "eval_limit", "max_decode_length"):
+            if getattr(self, key) is not None and getattr(self, key) <= 0:
+                raise ValueError(f"data.{key} must be positive or null, got {getattr(self, key)}")
+
+
+@dataclass
+class Seq2SeqModelConfig:
+    """Bidirectional encoder, attention, decoder, and how it decodes."""
+
+    encoder: RecurrentConfig = field(
+        default_factory=lambda: RecurrentConfig(hidden_size=128, bidirectional=True)
+    )
+    """The encoder stack (bidirectional by default; any cell and variant)."""
+    decoder: RecurrentConfig = field(default_factory=lambda: RecurrentConfig(hidden_size=256))
+    """The decoder stack (unidirectional; any cell and variant)."""
+    embedding_size: int = 64
+    """Width of the source and target embeddings."""
+    attention: Literal["luong", "bahdanau"] = "luong"
+    """luong (multiplicative, input feeding) or bahdanau (additive) attention."""
+    dropout: float = 0.1
+    """Dropout on the embeddings and before the output layer."""
+    sampling_probability: float = 0.0
+    """Scheduled sampling: the final probability of feeding the model's own previous
+    prediction instead of the gold token (0: plain teacher forcing)."""
+    sampling_ramp: int = 5000
+    """Training batches over which that probability rises linearly from 0."""
+    beam_width: int = 5
+    """Beam width of the report's and translate's beam search."""
+    length_penalty: float = 1.0
+    """Beam search ranks hypotheses by log-probability / length^length_penalty."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.sampling_probability <= 1.0:
+            raise ValueError(
+                f"model.sampling_probability must be in [0, 1], got {self.sampling_probability}"
+            )
+        for key in ("embedding_size", "beam_width"):
+            if getattr(self, key) <= 0:
+                raise ValueError(f"model.{key} must be positive, got {getattr(self, key)}")
+        if self.sampling_ramp < 0:
+            raise ValueError(f"model.sampling_ramp must be >= 0, got {self.sampling_ramp}")
+        if self.length_penalty < 0:
+            raise ValueError(f"model.length_penalty must be >= 0, got {self.length_penalty}")
+
+
+@dataclass
+class Seq2SeqConfig:
+    """``lstmkit train seq2seq``: an attention encoder–decoder."""
+
+    model: Seq2SeqModelConfig = field(default_factory=Seq2SeqModelConfig)
+    """The model."""
+    data: Seq2SeqDataConfig = field(default_factory=Seq2SeqDataConfig)
+    """The pairs."""
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(
+            epochs=10, batch_size=64, eval_every=1000, monitor="wer", monitor_mode="min",
+            optimizer=OptimizerConfig(name="adam", lr=2e-3),
+        )
+    )
+    """The training loop (best weights by validation word error rate)."""
+    run: RunConfig = field(default_factory=RunConfig)
+    """Outputs."""
+
+
+class _Pairs(torch.utils.data.Dataset):
+    def __init__(self, rows: list[tuple[list[int], list[int]]]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> tuple[list[int], list[int]]:
+        return self.rows[index]
+
+
+def pad_batch(rows: list[list[int]], *, prefix: list[int] = (), suffix: list[int] = (),
+              pad: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(N, L_max)`` int64 rows with ``prefix``/``suffix`` added, zero-padded, and their lengths."""
+    full = [[*prefix, *row, *suffix] for row in rows]
+    lengths = torch.tensor([len(row) for row in full])
+    out = torch.full((len(full), int(lengths.max())), pad, dtype=torch.long)
+    for i, row in enumerate(full):
+        out[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+    return out, lengths
+
+
+class Seq2SeqTask(Task):
+    """Token cross-entropy of an attention encoder–decoder on source/target pairs."""
+
+    name = "seq2seq"
+    unit = "tokens"
+
+    def __init__(self, config: Seq2SeqConfig) -> None:
+        if config.train.bptt is not None:
+            raise ValueError("train.bptt must be null for seq2seq: each pair is read whole")
+        super().__init__(config)
+        self._splits: dict | None = None
+        self.vocabularies: tuple[SymbolVocabulary, SymbolVocabulary] | None = None
+        self.max_target: int | None = None
+        self._batches_seen = 0
+
+    # -- data -------------------------------------------------------------------------
+
+    def _read_tsv(self, path: str):
+        from ...data.pairs import load_pairs_tsv
+
+        data = self.config.data
+        return load_pairs_tsv(path, source_tokens=data.source_tokens, target_tokens=data.target_tokens)
+
+    def splits(self) -> dict:
+        """``train`` / ``validation`` / ``test`` lists of `Pair` (word-level split)."""
+        if self._splits is None:
+            from ...data.pairs import cmudict_pairs, split_pairs
+
+            data = self.config.data
+            if data.dataset == "cmudict":
+                pairs = cmudict_pairs(stress=data.stress)
+            elif Path(data.dataset).suffix.lower() in (".tsv", ".txt") or Path(data.dataset).is_file():
+                pairs = self._read_tsv(data.dataset)
+            else:
+                raise ValueError(f"data.dataset must be cmudict or a TSV file, got {data.dataset!r}")
+            parts = split_pairs(pairs)
+            if data.test is not None:
+                # The file's own test part joins training; validation stays held out.
+                parts = {"train": parts["train"] + parts["test"], "validation": parts["validation"],
+                         "test": self._read_tsv(data.test)}
+            if data.limit is not None:
+                parts["train"] = parts["train"][: data.limit]
+            for name, part in parts.items():
+                if not part:
+                    raise ValueError(f"the {name} split has no pairs; the data set is too small")
+            self._splits = parts
+        return self._splits
+
+    def vocabulary(self) -> tuple[SymbolVocabulary, SymbolVocabulary]:
+        """Source and target symbol vocabularies of the training pairs."""
+        if self.vocabularies is None:
+            train = self.splits()["train"]
+            self.vocabularies = (
+                SymbolVocabulary(s for pair in train for s in pair.source),
+                SymbolVocabulary(s for pair in train for s in pair.target),
+            )
+            self.max_target = max(len(pair.target) for pair in train)
+        return self.vocabularies
+
+    def check_targets(self, pairs, where: str) -> None:
+        """A clear error for a target symbol the model cannot produce (e.g. a phoneme
+        symbol a user's file spells differently)."""
+        from ...data.pairs import check_symbols
+
+        _sources, targets = self.vocabulary()
+        check_symbols(pairs, None, targets.known, where)
+
+    def encoded(self, split: str) -> list[tuple[list[int], list[int]]]:
+        sources, targets = self.vocabulary()
+        return [(sources.encode(p.source), targets.encode(p.target)) for p in self.splits()[split]]
+
+    def train_data(self) -> torch.utils.data.Dataset:
+        return _Pairs(self.encoded("train"))
+
+    def collate(self, items: list) -> tuple[torch.Tensor, ...]:
+        bos, eos = SymbolVocabulary.bos_index, SymbolVocabulary.eos_index
+        source, source_lengths = pad_batch([s for s, _ in items])
+        target_in, _ = pad_batch([t for _, t in items], prefix=[bos])
+        target_out, _ = pad_batch([t for _, t in items], suffix=[eos])
+        return source, source_lengths, target_in, target_out
+
+    # -- model and loss ---------------------------------------------------------------
+
+    def build_model(self):
+        from .model import Seq2Seq
+
+        sources, targets = self.vocabulary()
+        model = self.config.model
+        return Seq2Seq(
+            len(sources), len(targets), embedding_size=model.embedding_size,
+            encoder=model.encoder, decoder=model.decoder, attention=model.attention,
+            dropout=model.dropout, pad_index=SymbolVocabulary.pad_index,
+            bos_index=SymbolVocabulary.bos_index, eos_index=SymbolVocabulary.eos_index,
+        )
+
+    def sampling_probability(self) -> float:
+        """The scheduled-sampling probability after the batches trained so far."""
+        model = self.config.model
+        if model.sampling_ramp == 0:
+            return model.sampling_probability
+        return model.sampling_probability * min(1.0, self._batches_seen / model.sampling_ramp)
+
+    def loss(self, model, batch, state=None) -> LossOutput:
+        source, source_lengths, target_in, target_out = batch
+        probability = self.sampling_probability()
+        if model.training:
+            self._batches_seen += 1
+        logits, _ = model(source, source_lengths, target_in, sampling_probability=probability)
+        total = F.cross_entropy(
+            logits.float().flatten(0, 1), target_out.flatten(),
+            ignore_index=SymbolVocabulary.pad_index, reduction="sum",
+        )
+        return LossOutput(total, int((target_out != SymbolVocabulary.pad_index).sum()))
+
+    # -- decoding and evaluation ------------------------------------------------------
+
+    def grouped(self, split: str, limit: int | None = None) -> OrderedDict:
+        """Source tuple → every reference target of it in ``split`` (first ``limit`` sources)."""
+        groups: OrderedDict = OrderedDict()
+        for pair in self.splits()[split]:
+            if pair.source not in groups and limit is not None and len(groups) >= limit:
+                continue
+            groups.setdefault(pair.source, []).append(list(pair.target))
+        return groups
+
+    def decode(self, model, sources: list, *, beam_width: int = 1, batch_size: int = 256,
+               length_penalty: float | None = None) -> list[list[str]]:
+        """The model's output tokens for each source (a sequence of source tokens)."""
+        from .decoding import beam_search, greedy_decode
+
+        source_vocabulary, target_vocabulary = self.vocabulary()
+        device = next(model.parameters()).device
+        penalty = self.config.model.length_penalty if length_penalty is None else length_penalty
+        max_length = self.config.data.max_decode_length or (self.max_target or 50) + 5
+        outputs: list[list[str]] = []
+        for start in range(0, len(sources), batch_size):
+            chunk = [source_vocabulary.encode(s) for s in sources[start : start + batch_size]]
+            source, lengths = pad_batch(chunk)
+            source, lengths = source.to(device), lengths.to(device)
+            if beam_width == 1:
+                decoded = greedy_decode(model, source, lengths, max_length=max_length)
+            else:
+                decoded = [
+                    best[0][0] for best in beam_search(
+                        model, source, lengths, beam_width=beam_width, max_length=max_length,
+                        length_penalty=penalty,
+                    )
+                ]
+            outputs += [target_vocabulary.decode(tokens) for tokens in decoded]
+        return outputs
+
+    def score(self, model, split: str, *, limit: int | None = None, beam_width: int = 1) -> tuple[dict, OrderedDict, list]:
+        """PER / WER of the decoded ``split`` and what was decoded."""
+        from .metrics import error_rates
+
+        groups = self.grouped(split, limit)
+        hypotheses = self.decode(model, list(groups), beam_width=beam_width)
+        return error_rates(list(groups.values()), hypotheses), groups, hypotheses
+
+    def evaluate(self, model, split: str) -> dict[str, float]:
+        device = next(model.parameters()).device
+        rows = self.encoded(split)
+        total, count = 0.0, 0
+        for start in range(0, len(rows), 512):
+            batch = [t.to(device) for t in self.collate(rows[start : start + 512])]
+            source, source_lengths, target_in, target_out = batch
+            logits, _ = model(source, source_lengths, target_in)
+            total += float(F.cross_entropy(
+                logits.float().flatten(0, 1), target_out.flatten(),
+                ignore_index=SymbolVocabulary.pad_index, reduction="sum",
+            ))
+            count += int((target_out != SymbolVocabulary.pad_index).sum())
+        rates, _, _ = self.score(model, split, limit=self.config.data.eval_limit)
+        return {"loss": total / count, "per": rates["per"], "wer": rates["wer"]}
+
+    # -- checkpoint -------------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        sources, targets = self.vocabulary()
+        return {"source_vocabulary": sources.state_dict(), "target_vocabulary": targets.state_dict(),
+                "max_target": self.max_target}
+
+    def load_state_dict(self, state: dict) -> None:
+        if "source_vocabulary" in state:
+            self.vocabularies = (
+                SymbolVocabulary.from_state_dict(state["source_vocabulary"]),
+                SymbolVocabulary.from_state_dict(state["target_vocabulary"]),
+            )
+            self.max_target = state["max_target"]
+
+    def model_arguments(self) -> dict:
+        sources, targets = self.vocabulary()
+        model = self.config.model
+        return {
+            "source_vocab_size": len(sources), "target_vocab_size": len(targets),
+            "embedding_size": model.embedding_size, "attention": model.attention,
+            "encoder": recurrent_arguments(model.encoder), "decoder": recurrent_arguments(model.decoder),
+        }
+
+    # -- the report -------------------------------------------------------------------
+
+    def report(self, model, run_dir: Path) -> list[str]:
+        self.check_targets(self.splits()["test"], "the test split")
+        width = self.config.model.beam_width
+        greedy, groups, _ = self.score(model, "test")
+        results = {"greedy": greedy}
+        beam_hypotheses = None
+        if width > 1:
+            results[f"beam {width}"], _, beam_hypotheses = self.score(model, "test", beam_width=width)
+        best = list(results)[-1]
+        hypotheses = beam_hypotheses or self.decode(model, list(groups))
+        lines = [
+            (f"test on {self.config.data.dataset}: {len(groups)} sources, "
+             f"{sum(len(r) for r in groups.values())} references"),
+            f"  {'decoder':<40}{'PER':>8}{'WER':>8}",
+        ]
+        lines += [
+            f"  {'LSTM ' + name:<40}{r['per']:>8.2%}{r['wer']:>8.2%}" for name, r in results.items()
+        ]
+        if self.config.data.dataset == "cmudict":
+            lines += [f"  {name:<40}{per:>7.2f}%{wer:>7.2f}%" for name, (per, wer) in PUBLISHED.items()]
+            lines.append(
+                "  (published numbers use another split of another CMUDict version: compare the size of the gap, not the digits)"
+            )
+        rows = ["source\tprediction\treferences"]
+        rows += [
+            f"{self.join_source(source)}\t{' '.join(h)}\t{' | '.join(' '.join(r) for r in refs)}"
+            for (source, refs), h in zip(groups.items(), hypotheses)
+        ]
+        write_text_atomic(run_dir / "test_predictions.tsv", "\n".join(rows) + "\n")
+        write_text_atomic(run_dir / "seq2seq.json", json.dumps({
+            "dataset": self.config.data.dataset, "test_sources": len(groups), "results": results,
+            "best": best,
+        }, indent=2) + "\n")
+        wrong = [
+            (source, h, refs) for (source, refs), h in zip(groups.items(), hypotheses) if h not in refs
+        ][:5]
+        if wrong:
+            lines.append("some errors (source → prediction / reference):")
+            lines += [
+                f"  {self.join_source(s)} → {' '.join(h)} / {' '.join(refs[0])}" for s, h, refs in wrong
+            ]
+        lines.append(f"predictions: {run_dir / 'test_predictions.tsv'}")
+        return lines
+
+    # -- translating new sources ------------------------------------------------------
+
+    def tokenize_source(self, text: str) -> tuple[str, ...]:
+        """A user's source text as tokens, as the training sources were split (cmudict
+        words are lower case). A symbol the encoder never saw is an error naming it."""
+        text = text.strip()
+        if self.config.data.dataset == "cmudict":
+            text = text.lower()
+        tokens = tuple(text) if self.config.data.source_tokens == "chars" else tuple(text.split())
+        if not tokens:
+            raise ValueError("an empty source cannot be translated")
+        known = self.vocabulary()[0]
+        unknown = [t for t in tokens if t not in known]
+        if unknown:
+            raise ValueError(
+                f"source {text!r} has the symbol {unknown[0]!r}, which the training sources "
+                f"never had; known symbols: {' '.join(sorted(known.known)[:40])}"
+            )
+        return tokens
+
+    def join_source(self, source) -> str:
+        return ("" if self.config.data.source_tokens == "chars" else " ").join(source)
+
+    def read_sources(self, path: str) -> tuple[list[tuple[str, ...]], list[list[list[str]]] | None]:
+        """Sources from a file: one per line, or a TSV of pairs (then also the references
+        of each source, checked against the target vocabulary)."""
+        file = Path(path)
+        if not file.is_file():
+            raise FileNotFoundError(f"input file not found: {path}")
+        lines = file.read_text(encoding="utf-8").splitlines()
+        if any("\t" in line for line in lines):
+            pairs = self._read_tsv(path)
+            self.check_targets(pairs, str(path))
+            groups: OrderedDict = OrderedDict()
+            for pair in pairs:
+                groups.setdefault(pair.source, []).append(list(pair.target))
+            for source in groups:
+                self.tokenize_source(self.join_source(source))  # unknown source symbols
+            return list(groups), list(groups.values())
+        return [self.tokenize_source(line) for line in lines if line.strip()], None
+
+    def translate(self, model, sources: list[tuple[str, ...]], *, beam_width: int, n_best: int = 1,
+                  length_penalty: float | None = None, batch_size: int = 256) -> list[list[tuple[list[str], float]]]:
+        """The ``n_best`` decodings ``(tokens, score)`` of each source (greedy when the
+        width is 1; its score is then the summed log-probability)."""
+        from .decoding import beam_search
+
+        source_vocabulary, target_vocabulary = self.vocabulary()
+        device = next(model.parameters()).device
+        penalty = self.config.model.length_penalty if length_penalty is None else length_penalty
+        max_length = self.config.data.max_decode_length or (self.max_target or 50) + 5
+        out = []
+        for start in range(0, len(sources), batch_size):
+            chunk = [source_vocabulary.encode(s) for s in sources[start : start + batch_size]]
+            source, lengths = pad_batch(chunk)
+            found = beam_search(
+                model, source.to(device), lengths.to(device), beam_width=beam_width,
+                max_length=max_length, length_penalty=penalty, n_best=n_best,
+            )
+            out += [[(target_vocabulary.decode(tokens), score) for tokens, score in hyps] for hyps in found]
+        return out
