@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from train_helpers import one_line_error, run_cli
 
-from lstmkit.data.pianoroll import read_midi_roll
+from lstmkit.data.midi import read_midi_roll
 from lstmkit.tasks import RecurrentConfig
 from lstmkit.tasks.music.baselines import baseline_nll_per_step, fit_baselines
 from lstmkit.tasks.music.model import PianoRollModel, frames_nll

@@ -116,7 +116,7 @@ def translate(path: str, sources: list[str] | None, input_path: str | None, beam
 def compose(path: str, steps: int, seed: int, temperature: float, prime_steps: int,
             output: str | None, bpm: float) -> int:
     """``lstmkit compose CHECKPOINT``: sample a piece; write it as MIDI and a piano-roll PNG."""
-    from ..data.pianoroll import write_midi
+    from ..data.midi import write_midi
     from ..tasks.music.plot import plot_piano_roll
 
     task, model, _ = _load(path, "music", "compose")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..train import Task
-from .classify.task import ClassifyConfig, ClassifyTask
+from .classify.config import ClassifyConfig
+from .classify.task import ClassifyTask
 from .forecast.task import ForecastConfig, ForecastTask
 from .lm.task import LanguageModelConfig, LanguageModelTask
 from .memory import MemoryConfig, MemoryTask
 from .music.task import MusicConfig, MusicTask
-from .seq2seq.task import Seq2SeqConfig, Seq2SeqTask
+from .seq2seq.config import Seq2SeqConfig
+from .seq2seq.task import Seq2SeqTask
 
 
 @dataclass(frozen=True)
