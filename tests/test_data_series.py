@@ -135,7 +135,7 @@ def test_explicit_time_column(tmp_path):
     ("freq", "step", "season"),
     [
         ("YS", "YS-JAN", 1),
-        ("QS", "QS-JAN", 4),
+        ("QS", ("QS-JAN", "QS-APR", "QS-JUL", "QS-OCT"), 4),
         ("MS", "MS", 12),
         ("ME", "ME", 12),
         ("W-SUN", "W-SUN", 52),
@@ -149,9 +149,13 @@ def test_step_and_season_inferred_from_dates(tmp_path, freq, step, season):
     index = pd.date_range("2021-01-03", periods=6, freq=freq)
     path = write(tmp_path, csv_from(index, {"y": [1, 2, 3, 4, 5, 6]}))
     s = load_csv(path)
-    assert s.step == step
+    # Quarterly anchors name the same dates (pandas' inference picks one of them, and
+    # which one has changed between pandas versions).
+    assert s.step in (step if isinstance(step, tuple) else (step,))
     assert s.season == season
     np.testing.assert_array_equal(s.time, index.as_unit("ns").to_numpy())
+    regenerated = pd.date_range(index[0], periods=len(index), freq=s.step)
+    np.testing.assert_array_equal(regenerated.as_unit("ns").to_numpy(), s.time)
 
 
 def test_future_time_continues_dates(tmp_path):
