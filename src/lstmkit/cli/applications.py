@@ -138,7 +138,8 @@ def compose(path: str, steps: int, seed: int, temperature: float, prime_steps: i
     write_midi(midi, frames, spq, bpm=bpm)
     plot_piano_roll(
         png, frames, spq, probabilities=probabilities,
-        title=f"lstmkit compose: {steps} steps, seed {seed}, temperature {temperature:g}",
+        title=f"lstmkit compose: {steps} steps, seed {seed}, temperature {temperature:g}"
+        + (f", after {prime_steps} steps of a test chorale" if prime_steps else ""),
     )
     notes = int(np.count_nonzero(np.diff(np.vstack([np.zeros((1, frames.shape[1])), frames]), axis=0) > 0))
     print(f"{len(frames)} steps, {notes} note onsets, {frames.sum(1).mean():.1f} keys per step on average")

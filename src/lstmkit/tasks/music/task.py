@@ -51,9 +51,9 @@ class MusicDataConfig:
 class MusicModelConfig:
     """Recurrent stack over frames → one sigmoid per key."""
 
-    recurrent: RecurrentConfig = field(default_factory=lambda: RecurrentConfig(hidden_size=128))
+    recurrent: RecurrentConfig = field(default_factory=lambda: RecurrentConfig(hidden_size=256))
     """The recurrent stack (unidirectional)."""
-    dropout: float = 0.0
+    dropout: float = 0.3
     """Dropout on the stack's output."""
 
 
