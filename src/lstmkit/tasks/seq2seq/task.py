@@ -186,31 +186,32 @@ class Seq2SeqTask(Task):
             groups.setdefault(pair.source, []).append(list(pair.target))
         return groups
 
-    def decode(self, model, sources: list, *, beam_width: int = 1, batch_size: int = 256,
-               length_penalty: float | None = None) -> list[list[str]]:
-        """The model's output tokens for each source (a sequence of source tokens)."""
-        from .decoding import beam_search, greedy_decode
-
-        source_vocabulary, target_vocabulary = self.vocabulary()
+    def _source_batches(self, model, sources: list, batch_size: int):
+        """``(source (n, S), lengths (n,))`` on the model's device, ``batch_size`` at a time."""
         device = next(model.parameters()).device
-        penalty = self.config.model.length_penalty if length_penalty is None else length_penalty
-        max_length = self.config.data.max_decode_length or (self.max_target or 50) + 5
-        outputs: list[list[str]] = []
+        source_vocabulary = self.vocabulary()[0]
         for start in range(0, len(sources), batch_size):
-            chunk = [source_vocabulary.encode(s) for s in sources[start : start + batch_size]]
-            source, lengths = pad_batch(chunk)
-            source, lengths = source.to(device), lengths.to(device)
-            if beam_width == 1:
-                decoded = greedy_decode(model, source, lengths, max_length=max_length)
-            else:
-                decoded = [
-                    best[0][0] for best in beam_search(
-                        model, source, lengths, beam_width=beam_width, max_length=max_length,
-                        length_penalty=penalty,
-                    )
-                ]
-            outputs += [target_vocabulary.decode(tokens) for tokens in decoded]
-        return outputs
+            source, lengths = pad_batch(
+                [source_vocabulary.encode(s) for s in sources[start : start + batch_size]]
+            )
+            yield source.to(device), lengths.to(device)
+
+    @property
+    def max_decode_length(self) -> int:
+        return self.config.data.max_decode_length or (self.max_target or 50) + 5
+
+    def decode(self, model, sources: list, *, beam_width: int = 1, batch_size: int = 256) -> list[list[str]]:
+        """The model's best output tokens for each source (greedy when the width is 1)."""
+        from .decoding import greedy_decode
+
+        if beam_width > 1:
+            return [best[0][0] for best in self.translate(model, sources, beam_width=beam_width)]
+        target_vocabulary = self.vocabulary()[1]
+        return [
+            target_vocabulary.decode(tokens)
+            for source, lengths in self._source_batches(model, sources, batch_size)
+            for tokens in greedy_decode(model, source, lengths, max_length=self.max_decode_length)
+        ]
 
     def score(self, model, split: str, *, limit: int | None = None, beam_width: int = 1) -> tuple[dict, OrderedDict, list]:
         """PER / WER of the decoded ``split`` and what was decoded."""
@@ -265,13 +266,13 @@ class Seq2SeqTask(Task):
     def report(self, model, run_dir: Path) -> list[str]:
         self.check_targets(self.splits()["test"], "the test split")
         width = self.config.model.beam_width
-        greedy, groups, _ = self.score(model, "test")
+        greedy, groups, greedy_hypotheses = self.score(model, "test")
         results = {"greedy": greedy}
         beam_hypotheses = None
         if width > 1:
             results[f"beam {width}"], _, beam_hypotheses = self.score(model, "test", beam_width=width)
         best = list(results)[-1]
-        hypotheses = beam_hypotheses or self.decode(model, list(groups))
+        hypotheses = beam_hypotheses or greedy_hypotheses
         lines = [
             (f"test on {self.config.data.dataset}: {len(groups)} sources, "
              f"{sum(len(r) for r in groups.values())} references"),
@@ -349,21 +350,17 @@ class Seq2SeqTask(Task):
 
     def translate(self, model, sources: list[tuple[str, ...]], *, beam_width: int, n_best: int = 1,
                   length_penalty: float | None = None, batch_size: int = 256) -> list[list[tuple[list[str], float]]]:
-        """The ``n_best`` decodings ``(tokens, score)`` of each source (greedy when the
-        width is 1; its score is then the summed log-probability)."""
+        """The ``n_best`` beam-search decodings ``(tokens, score)`` of each source (width 1
+        with ``length_penalty`` 0 is the greedy decoding with its log-probability)."""
         from .decoding import beam_search
 
-        source_vocabulary, target_vocabulary = self.vocabulary()
-        device = next(model.parameters()).device
+        target_vocabulary = self.vocabulary()[1]
         penalty = self.config.model.length_penalty if length_penalty is None else length_penalty
-        max_length = self.config.data.max_decode_length or (self.max_target or 50) + 5
-        out = []
-        for start in range(0, len(sources), batch_size):
-            chunk = [source_vocabulary.encode(s) for s in sources[start : start + batch_size]]
-            source, lengths = pad_batch(chunk)
-            found = beam_search(
-                model, source.to(device), lengths.to(device), beam_width=beam_width,
-                max_length=max_length, length_penalty=penalty, n_best=n_best,
+        return [
+            [(target_vocabulary.decode(tokens), score) for tokens, score in hypotheses]
+            for source, lengths in self._source_batches(model, sources, batch_size)
+            for hypotheses in beam_search(
+                model, source, lengths, beam_width=beam_width, max_length=self.max_decode_length,
+                length_penalty=penalty, n_best=n_best,
             )
-            out += [[(target_vocabulary.decode(tokens), score) for tokens, score in hyps] for hyps in found]
-        return out
+        ]
