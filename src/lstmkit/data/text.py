@@ -62,14 +62,16 @@ def _python_stdlib() -> str:
     return "\n".join(parts)
 
 
-def _read_utf8(path: Path) -> str:
+def read_utf8(path: Path, advice: str = "give a UTF-8 text file or a folder holding only "
+              "UTF-8 text files") -> str:
+    """The file's text; a file that is not UTF-8 is a ValueError naming it, the offset of
+    the first bad byte and ``advice`` (never decoded with replacements)."""
     data = path.read_bytes()
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(
-            f"{path} is not UTF-8 text (invalid byte at offset {error.start}); "
-            "give a UTF-8 text file or a folder holding only UTF-8 text files"
+            f"{path} is not UTF-8 text (invalid byte at offset {error.start}); {advice}"
         ) from None
 
 
@@ -92,9 +94,9 @@ def load_corpus(source: str) -> str:
         )
         if not files:
             raise ValueError(f"data.corpus folder {path} holds no files")
-        text = "\n".join(_read_utf8(p) for p in files)
+        text = "\n".join(read_utf8(p) for p in files)
     else:
-        text = _read_utf8(path)
+        text = read_utf8(path)
     if not text.strip():
         raise ValueError(f"data.corpus {path} holds no text")
     return text

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..text import read_utf8
 from .sets import SequenceSet, _pad
 
 __all__ = ["load_ts"]
@@ -257,11 +258,4 @@ def _clip(text: str, size: int = 60) -> str:
 def _read_text(path: Path, what: str) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"{what} {path} does not exist (or is not a file)")
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ValueError(
-            f"{path} is not UTF-8 text (invalid byte at offset {error.start}); "
-            f"give {what} in UTF-8"
-        ) from None
+    return read_utf8(path, f"give {what} in UTF-8")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
 from ...files import write_text_atomic
 from ...train import LossOutput, OptimizerConfig, RunConfig, Task, TrainConfig
@@ -77,22 +78,8 @@ class MusicConfig:
 
 def pad_rolls(rolls: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     """``(N, T_max, K)`` float32 zero-padded rolls and their ``lengths (N,)``."""
-    lengths = torch.tensor([len(r) for r in rolls])
-    padded = torch.zeros(len(rolls), int(lengths.max()), rolls[0].shape[1])
-    for row, roll in enumerate(rolls):
-        padded[row, : len(roll)] = torch.from_numpy(np.asarray(roll, dtype=np.float32))
-    return padded, lengths
-
-
-class _Rolls(torch.utils.data.Dataset):
-    def __init__(self, rolls: list[np.ndarray]) -> None:
-        self.rolls = rolls
-
-    def __len__(self) -> int:
-        return len(self.rolls)
-
-    def __getitem__(self, index: int) -> np.ndarray:
-        return self.rolls[index]
+    frames = [torch.from_numpy(np.asarray(roll, dtype=np.float32)) for roll in rolls]
+    return pad_sequence(frames, batch_first=True), torch.tensor([len(f) for f in frames])
 
 
 class MusicTask(Task):
@@ -125,8 +112,8 @@ class MusicTask(Task):
                 )
         return self._splits
 
-    def train_data(self) -> torch.utils.data.Dataset:
-        return _Rolls(self.splits()["train"])
+    def train_data(self) -> list[np.ndarray]:
+        return self.splits()["train"]  # a list is a map-style dataset
 
     def collate(self, items: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
         return pad_rolls(items)

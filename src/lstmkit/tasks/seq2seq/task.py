@@ -24,9 +24,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.nn.utils.rnn import pad_sequence
 
 from ...files import write_text_atomic
 from ...train import LossOutput, Task
+from ...train.task import move_to
 from ..recurrent import recurrent_arguments
 from .config import (  # noqa: F401  (the configs are importable from here as well)
     PUBLISHED,
@@ -37,26 +39,13 @@ from .config import (  # noqa: F401  (the configs are importable from here as we
 from .vocabulary import SymbolVocabulary
 
 
-class _Pairs(torch.utils.data.Dataset):
-    def __init__(self, rows: list[tuple[list[int], list[int]]]) -> None:
-        self.rows = rows
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, index: int) -> tuple[list[int], list[int]]:
-        return self.rows[index]
-
-
 def pad_batch(rows: list[list[int]], *, prefix: list[int] = (), suffix: list[int] = (),
               pad: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(N, L_max)`` int64 rows with ``prefix``/``suffix`` added, zero-padded, and their lengths."""
-    full = [[*prefix, *row, *suffix] for row in rows]
+    """``(N, L_max)`` int64 rows with ``prefix``/``suffix`` added, padded with ``pad``, and
+    their lengths."""
+    full = [torch.tensor([*prefix, *row, *suffix], dtype=torch.long) for row in rows]
     lengths = torch.tensor([len(row) for row in full])
-    out = torch.full((len(full), int(lengths.max())), pad, dtype=torch.long)
-    for i, row in enumerate(full):
-        out[i, : len(row)] = torch.tensor(row, dtype=torch.long)
-    return out, lengths
+    return pad_sequence(full, batch_first=True, padding_value=pad), lengths
 
 
 class Seq2SeqTask(Task):
@@ -132,8 +121,8 @@ class Seq2SeqTask(Task):
         sources, targets = self.vocabulary()
         return [(sources.encode(p.source), targets.encode(p.target)) for p in self.splits()[split]]
 
-    def train_data(self) -> torch.utils.data.Dataset:
-        return _Pairs(self.encoded("train"))
+    def train_data(self) -> list[tuple[list[int], list[int]]]:
+        return self.encoded("train")  # a list is a map-style dataset
 
     def collate(self, items: list) -> tuple[torch.Tensor, ...]:
         bos, eos = SymbolVocabulary.bos_index, SymbolVocabulary.eos_index
@@ -165,7 +154,8 @@ class Seq2SeqTask(Task):
 
     def loss(self, model, batch, state=None) -> LossOutput:
         source, source_lengths, target_in, target_out = batch
-        probability = self.sampling_probability()
+        # Scheduled sampling is a training device: evaluation is always teacher-forced.
+        probability = self.sampling_probability() if model.training else 0.0
         if model.training:
             self._batches_seen += 1
         logits, _ = model(source, source_lengths, target_in, sampling_probability=probability)
@@ -226,14 +216,8 @@ class Seq2SeqTask(Task):
         rows = self.encoded(split)
         total, count = 0.0, 0
         for start in range(0, len(rows), 512):
-            batch = [t.to(device) for t in self.collate(rows[start : start + 512])]
-            source, source_lengths, target_in, target_out = batch
-            logits, _ = model(source, source_lengths, target_in)
-            total += float(F.cross_entropy(
-                logits.float().flatten(0, 1), target_out.flatten(),
-                ignore_index=SymbolVocabulary.pad_index, reduction="sum",
-            ))
-            count += int((target_out != SymbolVocabulary.pad_index).sum())
+            out = self.loss(model, move_to(self.collate(rows[start : start + 512]), device))
+            total, count = total + float(out.total), count + out.count
         rates, _, _ = self.score(model, split, limit=self.config.data.eval_limit)
         return {"loss": total / count, "per": rates["per"], "wer": rates["wer"]}
 
