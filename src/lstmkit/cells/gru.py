@@ -52,8 +52,13 @@ def gru_step(
     params: LayerParams,
     spec: CellSpec,
     masks: StepMasks,
+    gates: dict[str, Tensor] | None = None,
 ) -> tuple[Tensor, ...]:
-    """Advance one step. ``x_proj (N, 3H)``; returns ``(h,)``."""
+    """Advance one step. ``x_proj (N, 3H)``; returns ``(h,)``.
+
+    ``gates``: when a dict is given, the step also stores ``r``, ``z`` and the candidate
+    ``n`` in it, each ``(N, H)`` (for inspection).
+    """
     h_prev = state[0]
     h_in = h_prev if masks.recurrent is None else h_prev * masks.recurrent
     x_r, x_z, x_n = x_proj.chunk(3, dim=-1)  # each (N, H)
@@ -82,5 +87,7 @@ def gru_step(
             None if ln is None else ln[split:],
         )
         n = torch.tanh(x_n + a_n)
+    if gates is not None:
+        gates.update(r=r, z=z, n=n)
     h = (1 - z) * n + z * h_prev
     return (zoneout(h, h_prev, masks.zoneout_h),)

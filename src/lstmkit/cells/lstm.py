@@ -58,8 +58,14 @@ def lstm_step(
     params: LayerParams,
     spec: CellSpec,
     masks: StepMasks,
+    gates: dict[str, Tensor] | None = None,
 ) -> tuple[Tensor, ...]:
-    """Advance one step. ``x_proj (N, G*H)``; returns the new state tuple."""
+    """Advance one step. ``x_proj (N, G*H)``; returns the new state tuple.
+
+    ``gates``: when a dict is given, the step also stores its gate activations in it,
+    each ``(N, H)``: ``i``, ``f``, ``o`` (those the variant has, coupled ones included)
+    and the candidate ``g`` (for inspection; nothing else reads them).
+    """
     y_prev, c_prev = state[0], state[1]
     h_in = y_prev if masks.recurrent is None else y_prev * masks.recurrent
     pre = x_proj + recurrent_projection(h_in, params, spec)  # (N, G*H)
@@ -86,12 +92,16 @@ def lstm_step(
         f = 1 - i
     g = torch.tanh(blocks["g"]) if spec.input_activation else blocks["g"]
 
+    if gates is not None:
+        gates.update({name: value for name, value in (("i", i), ("f", f), ("g", g)) if value is not None})
     c = g if i is None else i * g  # i = 1 (NIG) keeps g as it is
     c = c + (c_prev if f is None else f * c_prev)  # f = 1 (NFG) keeps c_prev whole
     if spec.cell_clip is not None:
         c = c.clamp(-spec.cell_clip, spec.cell_clip)
 
     o = sigmoid_gate("o", c) if spec.output_gate else None
+    if gates is not None and o is not None:
+        gates["o"] = o
     shown = layer_norm(c, params.weight_ln_c, params.bias_ln_c) if spec.layer_norm else c
     h = torch.tanh(shown) if spec.output_activation else shown
     if o is not None:

@@ -25,8 +25,10 @@ def rnn_step(
     params: LayerParams,
     spec: CellSpec,
     masks: StepMasks,
+    gates: dict[str, Tensor] | None = None,
 ) -> tuple[Tensor, ...]:
-    """Advance one step. ``x_proj (N, H)``; returns ``(h,)``."""
+    """Advance one step. ``x_proj (N, H)``; returns ``(h,)``. A plain RNN has no gates:
+    ``gates`` is accepted for a uniform signature and left empty."""
     h_prev = state[0]
     h_in = h_prev if masks.recurrent is None else h_prev * masks.recurrent
     a = x_proj + recurrent_projection(h_in, params, spec)  # (N, H)

@@ -20,6 +20,11 @@ def step(
     params: LayerParams,
     spec: CellSpec,
     masks: StepMasks = NO_STEP_MASKS,
+    gates: dict[str, Tensor] | None = None,
 ) -> tuple[Tensor, ...]:
-    """Advance any cell one time step; ``state[0]`` of the result is the step's output."""
-    return _STEPS[spec.kind](x_proj, state, params, spec, masks)
+    """Advance any cell one time step; ``state[0]`` of the result is the step's output.
+
+    ``gates``: an optional dict the step fills with its gate activations (see each
+    kind's step function); used by `lstmkit.inspect`.
+    """
+    return _STEPS[spec.kind](x_proj, state, params, spec, masks, gates)

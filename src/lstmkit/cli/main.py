@@ -13,8 +13,8 @@ import sys
 
 from ..tasks import TASKS
 from ..train import CheckpointError, TrainingError
-from . import applications, commands
-from .parsing import build_parser, task_parser
+from . import applications, commands, inspection, sweep
+from .parsing import build_parser, sweep_parser, task_parser
 
 USAGE_ERROR, RUN_ERROR = 2, 1
 
@@ -35,6 +35,8 @@ def _dispatch(argv: list[str]) -> int:
         entry = TASKS[argv[1]]
         namespace = task_parser(entry).parse_args(argv[2:])
         return commands.train(entry.name, namespace, argv[2:])
+    if argv and argv[0] == "sweep":  # its own parser, for the same -c reason
+        return sweep.sweep(sweep_parser().parse_args(argv[1:]))
     namespace = build_parser().parse_args(argv)  # refuses an unknown task
     if namespace.command == "eval":
         args = namespace["eval"]
@@ -63,8 +65,27 @@ def _dispatch(argv: list[str]) -> int:
             args.checkpoint, args.steps, args.seed, args.temperature, args.prime_steps, args.output,
             args.bpm,
         )
+    if namespace.command == "inspect":
+        return _inspect(namespace["inspect"])
     args = namespace["inspect-checkpoint"]
     return commands.inspect_checkpoint(args.path, args.json)
+
+
+def _inspect(namespace) -> int:
+    view, args = namespace.view, namespace[namespace.view]
+    if view == "gradients":
+        return inspection.gradients(
+            args.checkpoints, args.fresh, args.cells, args.task, args.length, args.hidden_size,
+            args.forget_bias, args.batch_size, args.seed, args.output,
+        )
+    if view == "gates":
+        return inspection.gates(
+            args.checkpoint, args.fresh, args.batch_size, args.seed, args.low, args.high, args.output
+        )
+    return inspection.cells(
+        args.checkpoint, args.text, args.text_file, args.length, args.layer, args.state,
+        args.cells, args.predicate, args.top, args.output,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace, set_parsing_settings
 
 from ..tasks import TASKS, TaskEntry
+from ..tasks.longlag.sweep import SweepConfig
 
 # Option help comes from the attribute docstrings of the config dataclasses.
 set_parsing_settings(docstring_parse_attribute_docstrings=True)
@@ -62,6 +63,11 @@ def build_parser() -> ArgumentParser:
     tasks = train.add_subcommands(dest="task", required=True)
     for entry in TASKS.values():
         tasks.add_subcommand(entry.name, task_parser(entry), help=entry.help)
+
+    commands.add_subcommand(
+        "sweep", sweep_parser(),
+        help="Train models x lags x seeds on a long-lag problem; success table and plot.",
+    )
 
     evaluate = _parser(description="Evaluate a checkpoint on a split of its task's data.")
     evaluate.add_argument("checkpoint", type=str, help="Checkpoint file or run directory (uses last.pt).")
@@ -150,6 +156,13 @@ def build_parser() -> ArgumentParser:
     )
     commands.add_subcommand("compose", compose, help="Compose music with a music model.")
 
+    inspect_views = _parser(description="See inside a model of any task (see each view's --help).")
+    commands.add_subcommand(
+        "inspect", inspect_views,
+        help="See inside a model: gradient flow, gate statistics, cell activations.",
+    )
+    _add_inspect_views(inspect_views)  # jsonargparse: a subcommand's own subcommands after it
+
     inspect = _parser(description="Describe a checkpoint without running anything from it.")
     inspect.add_argument("path", type=str, help="Checkpoint file or run directory (uses last.pt).")
     inspect.add_argument("--json", action="store_true", help="Print the description as JSON.")
@@ -159,12 +172,106 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def _add_inspect_views(parser: ArgumentParser) -> None:
+    """``lstmkit inspect gradients | gates | cells``."""
+    views = parser.add_subcommands(dest="view", required=True)
+
+    gradients = _parser(description=(
+        "The norm of dloss/dh(t) (and dloss/dc(t) for an LSTM) at every step, against the "
+        "lag: the vanishing gradient made visible. Checkpoints of any task, and/or fresh "
+        "models of a memory problem (--cells), all on one plot."
+    ))
+    gradients.add_argument("checkpoints", type=str, nargs="*", default=[],
+                           help="Checkpoint files or run directories (use last.pt).")
+    gradients.add_argument("--fresh", action="store_true",
+                           help="Use a fresh initialisation of each checkpoint's model instead of its weights.")
+    gradients.add_argument("--cells", type=str, nargs="*", default=[],
+                           help="Fresh models of a memory problem to compare, e.g. --cells rnn_tanh lstm gru.")
+    gradients.add_argument("--task", type=str, default="adding",
+                           help="The memory problem the --cells models read (see 'lstmkit train memory --help').")
+    gradients.add_argument("--length", type=int | None, default=None,
+                           help="Sequence length of the --cells problem (default: the problem's).")
+    gradients.add_argument("--hidden-size", type=int, default=32, help="Units of the --cells models.")
+    gradients.add_argument("--forget-bias", type=float | None, default=None,
+                           help="Initial forget-gate bias of the --cells LSTMs (default: the standard init).")
+    gradients.add_argument("--batch-size", type=int, default=32, help="Sequences in the batch.")
+    gradients.add_argument("--seed", type=int, default=0, help="Seed of fresh initialisations.")
+    gradients.add_argument("--output", type=str | None, default=None,
+                           help="Folder for gradient_flow.png/.csv (default: a new folder under the run's inspect/).")
+    views.add_subcommand("gradients", gradients, help="Gradient norm against the lag.")
+
+    gates = _parser(description=(
+        "Per layer and gate: the fraction of activations saturated near 0 or 1, "
+        "histograms, and the forget gate's memory span -1/mean(ln f), on a batch of the "
+        "checkpoint's training data."
+    ))
+    gates.add_argument("checkpoint", type=str, help="Checkpoint file or run directory (uses last.pt).")
+    gates.add_argument("--fresh", action="store_true", help="Use a fresh initialisation instead of the weights.")
+    gates.add_argument("--batch-size", type=int, default=64, help="Sequences in the batch.")
+    gates.add_argument("--seed", type=int, default=0, help="Seed of a fresh initialisation.")
+    gates.add_argument("--low", type=float, default=0.1, help="Left-saturated below this.")
+    gates.add_argument("--high", type=float, default=0.9, help="Right-saturated above this.")
+    gates.add_argument("--output", type=str | None, default=None,
+                       help="Folder for gates.png and the CSV tables (default: a new folder under the run's inspect/).")
+    views.add_subcommand("gates", gates, help="Gate saturation and memory span.")
+
+    cells = _parser(description=(
+        "A self-contained HTML page colouring each character of a text by cells' "
+        "activations (character-level language models), and the cells most correlated "
+        "with a property of the text."
+    ))
+    cells.add_argument("checkpoint", type=str, help="Checkpoint of a character-level 'lm' run.")
+    cells.add_argument("--text", type=str | None, default=None, help="The text (default: the run's validation text).")
+    cells.add_argument("--text-file", type=str | None, default=None, help="Read the text from this UTF-8 file.")
+    cells.add_argument("--length", type=int, default=2000, help="Characters of the text to show.")
+    cells.add_argument("--layer", type=int | None, default=None, help="Layer to show (default: the last).")
+    cells.add_argument("--state", type=str, default="cell", choices=["cell", "hidden"],
+                       help="cell: tanh(c(t)); hidden: h(t).")
+    cells.add_argument("--cells", type=list[int] | None, default=None,
+                       help="Cells to show, e.g. --cells '[3, 17]' (default: the top ones).")
+    cells.add_argument("--predicate", type=str | None, default=None, help=(
+        "Find the cells most correlated with: inside-quotes, inside-parentheses, "
+        "line-position, vowel, whitespace, or regex:PATTERN."
+    ))
+    cells.add_argument("--top", type=int, default=5, help="How many cells to find and show.")
+    cells.add_argument("--output", type=str | None, default=None,
+                       help="Folder for cells.html (default: a new folder under the run's inspect/).")
+    views.add_subcommand("cells", cells, help="Cell activations over a text, as HTML.")
+
+
 def config_from_namespace(entry: TaskEntry, parser: ArgumentParser, namespace: Namespace) -> Any:
     """The task's config dataclass from a parsed (not yet instantiated) namespace."""
-    sections = [name for name in entry.config_class.__dataclass_fields__]
+    return dataclass_from_namespace(entry.config_class, parser, namespace)
+
+
+def dataclass_from_namespace(config_class: type, parser: ArgumentParser, namespace: Namespace) -> Any:
+    """A config dataclass (fields = top-level sections) from a parsed namespace."""
+    sections = [name for name in config_class.__dataclass_fields__]
     subset = Namespace(**{name: namespace[name] for name in sections})
     instantiated = parser.instantiate(subset)
-    return entry.config_class(**{name: instantiated[name] for name in sections})
+    return config_class(**{name: instantiated[name] for name in sections})
+
+
+def sweep_parser() -> ArgumentParser:
+    """``lstmkit sweep``: the sweep's options (models, lags, seeds) and the base run's."""
+    parser = _parser(
+        prog="lstmkit sweep",
+        description=(
+            "Train every model of sweep.models at every length of sweep.lengths with every "
+            "seed of sweep.seeds on a long-time-lag problem; write results.csv, summary.md "
+            "and sweep.png (success rate and sequences to solve) into a new sweep directory."
+        ),
+    )
+    parser.add_argument(
+        "-c", "--config", action=ActionConfigFile,
+        help="YAML file with any of the sections below; options given after it override it.",
+    )
+    parser.add_argument(
+        "--print-config", action="store_true",
+        help="Print the resolved configuration as YAML and exit without training.",
+    )
+    parser.add_class_arguments(SweepConfig, nested_key=None, fail_untyped=True)
+    return parser
 
 
 def config_from_dict(entry: TaskEntry, values: dict) -> Any:

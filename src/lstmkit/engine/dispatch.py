@@ -28,6 +28,7 @@ from torch import Tensor
 
 from ..cells import NO_MASKS, CellSpec, LayerParams, Masks
 from . import native, reference, vendor
+from .observe import current_observer
 
 BACKENDS = ("auto", "vendor", "native", "reference")
 _MODULES: dict[str, ModuleType] = {"vendor": vendor, "native": native, "reference": reference}
@@ -125,6 +126,12 @@ def run_layer(
                 params, spec, lengths=lengths, reverse=reverse,
                 masks=_masks_to_param_dtype(masks, params), backend=backend,
             )
+    observer = current_observer()
+    if observer is not None:
+        return reference.run_layer(
+            x, state0, params, spec, lengths=lengths, reverse=reverse, masks=masks,
+            on_step=observer.layer(0, params, reverse=reverse, lengths=lengths, streaming=False),
+        )
     module = select_backend(backend, spec, x, masks)
     return module.run_layer(x, state0, params, spec, lengths=lengths, reverse=reverse, masks=masks)
 
@@ -181,7 +188,9 @@ def run_stack(
             )
     directions = 2 if bidirectional else 1
     masks = masks if masks is not None else [NO_MASKS] * len(params)
-    module = select_backend(backend, spec, x, masks)
+    observer = current_observer()
+    # An observer needs every step's state as an autograd node: the reference engine.
+    module = reference if observer is not None else select_backend(backend, spec, x, masks)
     if module is vendor:
         return vendor.run_stack(
             x, states, params, spec, num_layers=num_layers, bidirectional=bidirectional,
@@ -193,9 +202,12 @@ def run_stack(
         outputs = []
         for direction in range(directions):
             index = layer * directions + direction
+            extra = {} if observer is None else {"on_step": observer.layer(
+                index, params[index], reverse=direction == 1, lengths=lengths, streaming=False,
+            )}
             y, state = module.run_layer(
                 layer_input, states[index], params[index], spec,
-                lengths=lengths, reverse=direction == 1, masks=masks[index],
+                lengths=lengths, reverse=direction == 1, masks=masks[index], **extra,
             )
             outputs.append(y)
             finals.append(state)

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from ..cells import NO_MASKS, CellSpec, LayerParams, Masks, input_projection, step
+from .observe import StepCallback
 
 NAME = "reference"
 
@@ -27,6 +28,7 @@ def run_layer(
     lengths: Tensor | None = None,
     reverse: bool = False,
     masks: Masks = NO_MASKS,
+    on_step: StepCallback | None = None,
 ) -> tuple[Tensor, tuple[Tensor, ...]]:
     """Run one layer in one direction over a whole (padded) sequence.
 
@@ -41,6 +43,8 @@ def run_layer(
             so a reverse pass starts at each sequence's own last step.
         reverse: run from ``t = L-1`` down to ``0``.
         masks: regularisation noise (see `Masks`).
+        on_step: called after every step with ``(t, state, gates)``
+            (see `lstmkit.engine.observe`).
 
     Returns:
         ``y (L, N, H_out)`` and the final state (each sequence's state after its last
@@ -52,7 +56,8 @@ def run_layer(
     state = state0
     times = range(length - 1, -1, -1) if reverse else range(length)
     for t in times:
-        new_state = step(x_proj[t], state, params, spec, masks.at(t))
+        gates: dict[str, Tensor] | None = {} if on_step is not None else None
+        new_state = step(x_proj[t], state, params, spec, masks.at(t), gates)
         if lengths is None:
             out = new_state[0]
         else:
@@ -63,4 +68,6 @@ def run_layer(
             out = torch.where(active, new_state[0], torch.zeros_like(new_state[0]))
         outputs[t] = out
         state = new_state
+        if on_step is not None:
+            on_step(t, state, gates)
     return torch.stack(outputs), state  # type: ignore[arg-type]

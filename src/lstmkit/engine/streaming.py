@@ -15,6 +15,7 @@ from torch import Tensor
 from ..cells import CellSpec, LayerParams, Masks, input_projection, step
 from . import native, vendor
 from .dispatch import check_backend
+from .observe import current_observer
 
 
 def run_step(
@@ -44,6 +45,8 @@ def run_step(
     check_backend(backend)
     if spec.gate_recurrence:
         raise ValueError("step() does not carry the FGR gate state; run forward() instead")
+    if current_observer() is not None:  # an observer sees the step functions run
+        return _reference_step(x, states, params, spec, zoneout)
     if backend == "vendor":
         reason = vendor.unsupported_reason(spec, x, _eval_masks(x, zoneout))
         if reason is not None:
@@ -80,11 +83,15 @@ def _reference_step(
     zoneout: tuple[float, float],
 ) -> tuple[Tensor, tuple[Tensor, ...]]:
     masks = _eval_masks(x, zoneout).at(0)
+    observer = current_observer()
     layer_input = x
     new_states = []
     for layer, layer_params in enumerate(params):
         state = tuple(s[layer] for s in states)
-        state = step(input_projection(layer_input, layer_params, spec), state, layer_params, spec, masks)
+        gates: dict[str, Tensor] | None = {} if observer is not None else None
+        state = step(input_projection(layer_input, layer_params, spec), state, layer_params, spec, masks, gates)
+        if observer is not None:
+            observer.layer(layer, layer_params, reverse=False, lengths=None, streaming=True)(0, state, gates)
         new_states.append(state)
         layer_input = state[0]
     stacked = tuple(torch.stack([s[k] for s in new_states]) for k in range(len(states)))

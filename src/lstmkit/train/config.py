@@ -101,6 +101,9 @@ class EarlyStoppingConfig:
     """Evaluations without improvement before training stops; 0 turns early stopping off."""
     min_delta: float = 0.0
     """Smallest change of the metric that counts as an improvement."""
+    target: float | None = None
+    """Stop as soon as the monitored metric reaches this value (at least it with
+    monitor_mode max, at most it with min), e.g. a success rate; null: no target."""
 
     def __post_init__(self) -> None:
         if self.patience < 0:
@@ -190,8 +193,9 @@ class RunConfig:
     """Folder under which each new run gets its own directory."""
     name: str | None = None
     """Run directory name under root (default: TASK-YYYYmmdd-HHMMSS); must not exist yet."""
-    progress: Literal["auto", "bar", "lines"] = "auto"
-    """Progress display: a bar on a terminal, log lines otherwise (auto), or forced."""
+    progress: Literal["auto", "bar", "lines", "off"] = "auto"
+    """Progress display: a bar on a terminal, log lines otherwise (auto), either one
+    forced, or off (nothing printed while training; metrics.csv is still written)."""
     tensorboard: bool = True
     """Write TensorBoard event files (when the tensorboard package is installed)."""
     plots: bool = True

@@ -62,8 +62,9 @@ class TrainResult:
     Attributes:
         run_dir: the run directory (None on processes other than rank 0).
         step, epoch: optimiser steps done, epochs completed.
-        reason: ``"completed"``, ``"max_steps"``, ``"max_time"``, ``"early_stopping"`` or the
-            signal name.
+        reason: ``"completed"``, ``"max_steps"``, ``"max_time"``, ``"early_stopping"``,
+            ``"target_reached"`` (``train.early_stopping.target``) or the signal name.
+        items: the items (``LossOutput.count``) trained on since the run began.
         metrics: the last validation metrics.
         best: the best value of the monitored metric.
         losses: the training loss of every step this call ran (for reproducibility checks).
@@ -76,6 +77,7 @@ class TrainResult:
     metrics: dict[str, float] = field(default_factory=dict)
     best: float | None = None
     losses: list[float] = field(default_factory=list)
+    items: int = 0
 
 
 class Trainer:
@@ -145,7 +147,7 @@ class Trainer:
         ) if ctx.is_main else None
         progress = Progress(
             total_steps=total_steps, start_step=self.step, unit=self.task.unit,
-            mode=self.run.progress, enabled=ctx.is_main,
+            mode=self.run.progress, enabled=ctx.is_main and self.run.progress != "off",
             time_budget=None if cfg.max_time is None else cfg.max_time - self.elapsed_before,
         )
         self._log, self._progress, self._run_dir = log, progress, run_dir
@@ -178,12 +180,11 @@ class Trainer:
                         self.epoch, self.batch_in_epoch, carried = self.epoch + 1, 0, None
                         if cfg.eval_every == 0:
                             self._evaluate_and_save(carried)
-                            if self._early_stop():
-                                reason = "early_stopping"
+                            reason = self._early_stop() or reason
                 finished = reason in ("completed", "max_steps", "max_time")
                 if finished and self._evaluated_step != self.step:
                     self._evaluate_and_save(carried)
-                elif reason not in ("completed", "max_steps", "max_time", "early_stopping"):
+                elif reason not in ("completed", "max_steps", "max_time", "early_stopping", "target_reached"):
                     self._save(LAST, carried)  # stopped by a signal
                     progress.message(
                         f"stopped by {reason} at step {self.step}; checkpoint saved"
@@ -196,7 +197,7 @@ class Trainer:
                         plot_curves(run_dir)
         return TrainResult(
             run_dir=run_dir if ctx.is_main else None, step=self.step, epoch=self.epoch,
-            reason=reason, metrics=self.metrics, best=self.best, losses=losses,
+            reason=reason, metrics=self.metrics, best=self.best, losses=losses, items=self.items,
         )
 
     def _optimizer_step(self, wrapped, group: list, carried: Any) -> tuple[float, int, float, Any]:
@@ -267,8 +268,9 @@ class Trainer:
     def _stop_reason(self, stop: GracefulStop) -> str:
         if self.context.any(stop.requested):
             return signal.Signals(stop.signal).name if stop.signal else "SIGTERM"
-        if self.config.eval_every and self._early_stop():
-            return "early_stopping"
+        early = self._early_stop() if self.config.eval_every else None
+        if early is not None:
+            return early
         if self.config.max_steps is not None and self.step >= self.config.max_steps:
             return "max_steps"
         if self.config.max_time is not None and self.context.any(
@@ -313,9 +315,16 @@ class Trainer:
         if self._log is not None and self.run.plots:
             plot_curves(self._run_dir)
 
-    def _early_stop(self) -> bool:
-        patience = self.config.early_stopping.patience
-        return patience > 0 and self.bad_evaluations >= patience
+    def _early_stop(self) -> str | None:
+        """``"target_reached"``, ``"early_stopping"`` or None (go on)."""
+        rule = self.config.early_stopping
+        if rule.target is not None and self.best is not None and (
+            self.best >= rule.target if self.config.monitor_mode == "max" else self.best <= rule.target
+        ):
+            return "target_reached"
+        if rule.patience > 0 and self.bad_evaluations >= rule.patience:
+            return "early_stopping"
+        return None
 
     def evaluate(self, split: str) -> dict[str, float]:
         """The task's metrics on ``split`` with the current weights (eval mode, no grad)."""

@@ -18,7 +18,8 @@ lag.
 Problems (H&S = Hochreiter & Schmidhuber 1997, "Long Short-Term Memory", Neural
 Computation 9(8); the paper's definitions are followed except where "choice" is said):
 
-- adding (H&S exp. 4): re-exported from :mod:`lstmkit.tasks.memory`.
+- adding (H&S exp. 4): see :func:`adding_problem`. Choice: a fixed length ``T`` (the paper
+  draws it in ``[T, T + T/10]``), so that the lag a sweep reports is exact.
 - multiplication (H&S exp. 5): as adding, but values are uniform in ``[0, 1]`` and the
   target is ``X1 * X2``; if the first step is marked its value is set to 1.0 (paper, for
   ``X1``; choice: also when the second marker lands there). Solved when ``|error| < 0.04`` (paper). Choice: a fixed length ``T`` (the
@@ -41,10 +42,9 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from ..memory import MEAN_PREDICTOR_MSE, SOLVED_ERROR, adding_problem
-
+SOLVED_ERROR = 0.04  # |prediction - target| below this counts as solved (H&S exp. 4, 5)
 __all__ = [
-    "ADDING_BASELINE_MSE", "PROBLEMS", "REBER_SYMBOLS",
+    "ADDING_BASELINE_MSE", "OBJECTIVES", "PROBLEMS", "REBER_SYMBOLS", "SOLVED_ERROR",
     "TEMPORAL_ORDER_SYMBOLS", "Batch", "LongLagProblem", "adding", "adding_problem",
     "adding_solved", "copy_memory", "copy_memory_baseline", "copy_memory_solved",
     "embedded_reber", "long_lag", "long_lag_baseline", "long_lag_solved", "multiplication",
@@ -52,7 +52,7 @@ __all__ = [
     "temporal_order_baseline", "temporal_order_solved",
 ]
 
-ADDING_BASELINE_MSE = MEAN_PREDICTOR_MSE  # 1/24: always predicting 0.5
+ADDING_BASELINE_MSE = 1.0 / 24.0  # Var(0.5 + (X1 + X2) / 4), X ~ U[-1, 1]: always predicting 0.5
 
 TEMPORAL_ORDER_SYMBOLS = "abcdXYBE"  # one-hot order of the temporal-order inputs
 REBER_SYMBOLS = "BTPSXVE"  # one-hot order of the Reber inputs and targets
@@ -72,9 +72,22 @@ class Batch:
     lengths: Tensor  # (N,) int64
 
 
+# How a problem is trained and read (see `LongLagProblem.objective`).
+OBJECTIVES = ("regression", "classification", "multilabel", "sequence")
+
+
 @dataclass(frozen=True)
 class LongLagProblem:
-    """A named problem: ``generate(n, length, generator)``, its criterion and baseline."""
+    """A named problem: its generator, success criterion, memoryless baseline and shape.
+
+    ``objective`` says what the model's per-step outputs ``(N, T, output_size)`` mean:
+
+    - ``"regression"``: one value read at each sequence's last step, mean squared error;
+    - ``"classification"``: class scores read at each sequence's last step, cross-entropy;
+    - ``"multilabel"``: at every real step an independent sigmoid per output,
+      binary cross-entropy (the Reber grammar's set of legal next symbols);
+    - ``"sequence"``: at every step a softmax over symbols, cross-entropy.
+    """
 
     generate: Callable[[int, int, torch.Generator], Batch]
     solved: Callable[[Tensor, Batch], Tensor]
@@ -82,6 +95,17 @@ class LongLagProblem:
     """The length (or lag) the paper used."""
     baseline: Callable[[int], float] | None
     """Memoryless loss as a function of the length (MSE or mean cross-entropy)."""
+    objective: str
+    input_size: Callable[[int], int]
+    """Features per step, as a function of the length (the long-lag task's alphabet grows)."""
+    output_size: Callable[[int], int]
+    """Outputs per step, as a function of the length."""
+    minimum_length: int
+    """The shortest length the generator accepts."""
+
+    def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
 
 
 def _check_n(n: int) -> None:
@@ -104,8 +128,50 @@ def _check_rows(prediction: Tensor, batch: Batch, name: str) -> None:
 # --- adding and multiplication (H&S exp. 4 and 5) ---------------------------------------
 
 
+def adding_problem(n: int, length: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    """``n`` sequences of the adding problem (H&S exp. 4).
+
+    Each step is a pair (value, marker): values uniform in ``[-1, 1)``; exactly two
+    steps are marked with 1, the first among the first 10 steps, the second among the
+    other steps below ``T/2 - 1``; the first and last steps carry the marker -1 unless
+    marked, every other step 0. When step 0 is marked its value is set to 0 (paper:
+    "X1 is set to zero in the rare case where the first pair got marked"), in the input
+    as well as the target.
+
+    Returns:
+        ``x (n, T, 2)`` (value, marker) and ``y (n,)`` the target ``0.5 + (X1 + X2) / 4``.
+    """
+    if length < 6:
+        raise ValueError(f"data.length must be at least 6 for the adding problem, got {length}")
+    values = torch.rand(n, length, generator=generator) * 2 - 1  # (n, T) in [-1, 1)
+    first, second = _marked_steps(n, length, generator)
+    values[(first == 0) | (second == 0), 0] = 0.0
+    rows = torch.arange(n)
+    targets = 0.5 + (values[rows, first] + values[rows, second]) / 4
+    return torch.stack([values, _markers(n, length, first, second)], dim=-1), targets
+
+
+def _marked_steps(n: int, length: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    """The two marked steps of adding/multiplication: ``(n,)`` each, all distinct."""
+    half = length // 2 - 1
+    first = torch.randint(0, min(10, half), (n,), generator=generator)
+    second = torch.randint(0, half - 1, (n,), generator=generator)
+    return first, second + (second >= first).long()  # skip the first marked step
+
+
+def _markers(n: int, length: int, first: Tensor, second: Tensor) -> Tensor:
+    """``(n, T)``: 1 at the marked steps, -1 at the first and last step otherwise, else 0."""
+    markers = torch.zeros(n, length)
+    markers[:, 0] = -1.0
+    markers[:, -1] = -1.0
+    rows = torch.arange(n)
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    return markers
+
+
 def adding(n: int, length: int, generator: torch.Generator) -> Batch:
-    """The adding problem of :func:`lstmkit.tasks.memory.adding_problem` as a :class:`Batch`.
+    """The adding problem of :func:`adding_problem` as a :class:`Batch`.
 
     ``inputs (N, T, 2)`` (value, marker), ``targets (N,)`` = ``0.5 + (X1 + X2) / 4``.
     """
@@ -136,19 +202,11 @@ def multiplication(n: int, length: int, generator: torch.Generator) -> Batch:
     if length < 6:
         raise ValueError(f"length must be at least 6 for the multiplication problem, got {length}")
     values = torch.rand(n, length, generator=generator)  # (N, T) in [0, 1)
-    half = length // 2 - 1
-    first = torch.randint(0, min(10, half), (n,), generator=generator)
-    second = torch.randint(0, half - 1, (n,), generator=generator)
-    second = second + (second >= first).long()  # skip the first marked step
-    rows = torch.arange(n)
+    first, second = _marked_steps(n, length, generator)
     values[(first == 0) | (second == 0), 0] = 1.0
-    markers = torch.zeros(n, length)
-    markers[:, 0] = -1.0
-    markers[:, -1] = -1.0
-    markers[rows, first] = 1.0
-    markers[rows, second] = 1.0
+    rows = torch.arange(n)
     targets = values[rows, first] * values[rows, second]
-    inputs = torch.stack([values, markers], dim=-1)  # (N, T, 2)
+    inputs = torch.stack([values, _markers(n, length, first, second)], dim=-1)  # (N, T, 2)
     return Batch(inputs, targets, None, _full_lengths(n, length))
 
 
@@ -477,23 +535,40 @@ def copy_memory_baseline(length: int) -> float:
     return 10 * math.log(8.0) / (length + 20)
 
 
+def _fixed(size: int) -> Callable[[int], int]:
+    return lambda _length: size
+
+
 PROBLEMS: dict[str, LongLagProblem] = {
-    "adding": LongLagProblem(adding, adding_solved, 100, lambda _t: ADDING_BASELINE_MSE),
+    "adding": LongLagProblem(
+        adding, adding_solved, 100, lambda _t: ADDING_BASELINE_MSE, "regression", _fixed(2),
+        _fixed(1), 6,
+    ),
     "multiplication": LongLagProblem(
-        multiplication, multiplication_solved, 100, multiplication_baseline
+        multiplication, multiplication_solved, 100, multiplication_baseline, "regression",
+        _fixed(2), _fixed(1), 6,
     ),
     "temporal-order-4": LongLagProblem(
         lambda n, length, g: temporal_order(n, g, classes=4, length=length),
-        temporal_order_solved, 100, lambda _t: temporal_order_baseline(4),
+        lambda p, b: temporal_order_solved(p, b, criterion="paper"), 100,
+        lambda _t: temporal_order_baseline(4), "classification", _fixed(8), _fixed(4), 15,
     ),
     "temporal-order-8": LongLagProblem(
         lambda n, length, g: temporal_order(n, g, classes=8, length=length),
-        temporal_order_solved, 100, lambda _t: temporal_order_baseline(8),
+        lambda p, b: temporal_order_solved(p, b, criterion="paper"), 100,
+        lambda _t: temporal_order_baseline(8), "classification", _fixed(8), _fixed(8), 15,
     ),
     # For Reber the "length" is the longest string allowed.
     "reber": LongLagProblem(
-        lambda n, length, g: embedded_reber(n, g, max_length=length), reber_solved, 1000, None
+        lambda n, length, g: embedded_reber(n, g, max_length=length), reber_solved, 1000, None,
+        "multilabel", _fixed(7), _fixed(7), 9,
     ),
-    "long-lag": LongLagProblem(long_lag, long_lag_solved, 100, long_lag_baseline),
-    "copy-memory": LongLagProblem(copy_memory, copy_memory_solved, 100, copy_memory_baseline),
+    "long-lag": LongLagProblem(
+        long_lag, long_lag_solved, 100, long_lag_baseline, "sequence", lambda p: p + 1,
+        lambda p: p + 1, 2,
+    ),
+    "copy-memory": LongLagProblem(
+        copy_memory, copy_memory_solved, 100, copy_memory_baseline, "sequence", _fixed(10),
+        _fixed(10), 1,
+    ),
 }

@@ -1,0 +1,64 @@
+"""Watching the recurrence one step at a time, for `lstmkit.inspect`.
+
+While an observer is active (``with observing(observer): ...``), every recurrent layer
+runs on the reference engine — the step functions, one step at a time, with autograd —
+and reports each step: its time index, the state after the step (the very tensors that
+flow on, so their ``.grad`` after ``backward`` is the total ``∂loss/∂state(t)``) and the
+gate activations. No fused backend runs while observing, because a fused kernel never
+materialises per-step states as autograd leaves.
+
+An observer has one method, ``layer(index, params, *, reverse, lengths, streaming)``,
+called before a layer (stack index ``layer * D + direction``, with its `LayerParams`,
+whose ``weight_ih`` is the module's parameter itself, so an observer can tell modules
+apart) runs; it returns the callback ``on_step(t, state, gates)`` for that layer's
+steps:
+
+- ``t``: the time index (descending for ``reverse``), or 0 for a streamed step
+  (``module.step()``), where each call is the next step;
+- ``state``: the step's state tuple, ``(h (N, H_out), c (N, H_cell)[, q])`` for an LSTM,
+  ``(h (N, H),)`` otherwise (after the length masking: padded steps repeat the state);
+- ``gates``: name -> ``(N, H_cell)`` activations (``i f g o`` / ``r z n``; empty for a
+  plain RNN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Protocol
+
+from torch import Tensor
+
+from ..cells import LayerParams
+
+StepCallback = Callable[[int, tuple[Tensor, ...], dict[str, Tensor]], None]
+
+
+class Observer(Protocol):
+    """Receives every step of every recurrent layer run while it is active."""
+
+    def layer(
+        self, index: int, params: LayerParams, *, reverse: bool, lengths: Tensor | None,
+        streaming: bool,
+    ) -> StepCallback:
+        """Called before stack index ``index`` runs; returns its per-step callback."""
+        ...
+
+
+_CURRENT: ContextVar[Observer | None] = ContextVar("lstmkit_step_observer", default=None)
+
+
+@contextmanager
+def observing(observer: Observer) -> Iterator[Observer]:
+    """Report every recurrent step to ``observer`` inside the ``with`` block."""
+    token = _CURRENT.set(observer)
+    try:
+        yield observer
+    finally:
+        _CURRENT.reset(token)
+
+
+def current_observer() -> Observer | None:
+    """The active observer, or None (the normal, fused path)."""
+    return _CURRENT.get()

@@ -1,0 +1,200 @@
+"""A sweep over models × lags × seeds on one long-lag problem (``lstmkit sweep``).
+
+For every combination it trains a `MemoryTask` run on line until the validation
+success rate reaches ``sweep.solve_rate`` (the run *solved* the problem, and the
+sequences it had trained on are its *sequences-to-solve*) or the per-run budget
+(``train.epochs × data.train_size`` sequences, ``train.max_time`` seconds) runs out.
+This is the shape of the tables of Hochreiter & Schmidhuber 1997: per model and lag,
+the fraction of runs that succeeded and how many training sequences success took.
+
+Everything goes into one sweep directory: ``runs/`` (one ordinary run directory per
+combination: config, metrics, checkpoints), ``results.csv`` (one row per run, rewritten
+after each so an interrupted sweep keeps what it finished), ``summary.csv`` and
+``summary.md`` (per model and lag) and ``sweep.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from ...files import write_text_atomic
+from ...train import OptimizerConfig, RunConfig, TrainConfig, Trainer
+from ..memory import MemoryConfig, MemoryDataConfig, MemoryModelConfig, MemoryTask, ProblemName
+from ..recurrent import RecurrentConfig
+from .models import check_model_names, recurrent_for
+from .sweep_report import plot_sweep, summarise, summary_markdown
+
+RESULT_COLUMNS = (
+    "model", "length", "seed", "solved", "sequences_to_solve", "sequences_seen", "steps",
+    "seconds", "stop_reason", "validation_loss", "validation_solved", "test_loss",
+    "test_solved", "baseline_loss",
+)
+
+
+@dataclass
+class SweepSettings:
+    """What to sweep over and what counts as solved."""
+
+    models: list[str] = field(default_factory=lambda: ["rnn_tanh", "gru", "lstm"])
+    """Models: rnn_tanh, rnn_relu, gru, lstm, lstm-peephole, lstm-cifg, or a Greff et al.
+    2017 variant (V, NIG, NFG, NOG, NIAF, NOAF, NP, CIFG, FGR)."""
+    lengths: list[int] = field(default_factory=lambda: [50, 100])
+    """Sequence lengths (lags) T."""
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    """Training seeds (initialisation and data order; the data itself follows data.seed)."""
+    solve_rate: float = 0.99
+    """A run has solved the problem once this fraction of the validation sequences
+    meets the problem's success criterion."""
+    workers: int = 1
+    """Runs trained at the same time, each in its own process (one torch thread each
+    unless train.threads says otherwise)."""
+
+    def __post_init__(self) -> None:
+        check_model_names(self.models, "sweep.models")
+        for key in ("lengths", "seeds"):
+            if not getattr(self, key):
+                raise ValueError(f"sweep.{key} must not be empty")
+        if any(length <= 0 for length in self.lengths):
+            raise ValueError(f"sweep.lengths must be positive, got {self.lengths}")
+        if not 0 < self.solve_rate <= 1:
+            raise ValueError(f"sweep.solve_rate must be in (0, 1], got {self.solve_rate}")
+        if self.workers < 1:
+            raise ValueError(f"sweep.workers must be at least 1, got {self.workers}")
+
+
+def _sweep_train() -> TrainConfig:
+    return TrainConfig(
+        epochs=10, batch_size=16, optimizer=OptimizerConfig(lr=3e-3), eval_every=250,
+        log_every=250, monitor="solved", monitor_mode="max",
+    )
+
+
+@dataclass
+class SweepConfig:
+    """``lstmkit sweep``: train every model at every lag with every seed."""
+
+    task: ProblemName = "adding"
+    """The problem (see 'lstmkit train memory --help')."""
+    sweep: SweepSettings = field(default_factory=SweepSettings)
+    """Models, lags, seeds and the success rate."""
+    model: MemoryModelConfig = field(default_factory=lambda: MemoryModelConfig(
+        RecurrentConfig(hidden_size=32, forget_bias=5.0)
+    ))
+    """The base model; sweep.models changes the cell (forget_bias applies to the LSTMs
+    with a learned forget gate)."""
+    data: MemoryDataConfig = field(default_factory=lambda: MemoryDataConfig(
+        train_size=10_000, validation_size=500, test_size=1_000
+    ))
+    """Amount of data per run (data.length is set by sweep.lengths)."""
+    train: TrainConfig = field(default_factory=_sweep_train)
+    """The training loop of every run: its budget is train.epochs × data.train_size
+    sequences and train.max_time seconds; it stops early once solved."""
+    run: RunConfig = field(default_factory=lambda: RunConfig(progress="off", tensorboard=False, plots=False))
+    """Where the sweep directory goes (run.root/run.name) and how runs report progress."""
+
+    def __post_init__(self) -> None:
+        if self.train.monitor != "solved" or self.train.monitor_mode != "max":
+            raise ValueError(
+                "a sweep measures success: train.monitor must be 'solved' with "
+                f"train.monitor_mode 'max', got {self.train.monitor!r} ({self.train.monitor_mode})"
+            )
+        for length in self.sweep.lengths:  # every combination must be valid before any runs
+            self.run_config(self.sweep.models[0], length, self.sweep.seeds[0], Path("."))
+
+    def run_config(self, model: str, length: int, seed: int, root: Path) -> MemoryConfig:
+        """The `MemoryConfig` of one combination, writing under ``root``."""
+        train = replace(
+            self.train, seed=seed,
+            early_stopping=replace(self.train.early_stopping, target=self.sweep.solve_rate),
+        )
+        return MemoryConfig(
+            task=self.task,
+            model=MemoryModelConfig(recurrent_for(model, self.model.recurrent)),
+            data=replace(self.data, length=length),
+            train=train,
+            run=replace(self.run, root=str(root), name=f"{model}-T{length}-seed{seed}", report=False),
+        )
+
+
+def plain(config: object) -> dict:
+    """A config dataclass as plain JSON-able data (tuples become lists)."""
+    return json.loads(json.dumps(asdict(config)))
+
+
+def train_one(config: MemoryConfig) -> dict:
+    """Train one combination; its row of ``results.csv``."""
+    if config.train.threads is None and multiprocessing.parent_process() is not None:
+        torch.set_num_threads(1)  # a worker process: leave the other cores to the others
+    task = MemoryTask(config)
+    started = time.perf_counter()
+    trainer = Trainer(task, config.train, config.run, full_config=plain(config))
+    result = trainer.fit()
+    seconds = time.perf_counter() - started
+    model = trainer.model.eval()
+    with torch.no_grad():
+        test = task.evaluate(model, "test")
+    seen = result.step * config.train.batch_size * config.train.accumulate
+    solved = result.reason == "target_reached"
+    return {
+        "model": config.run.name.split("-T")[0], "length": config.length, "seed": config.train.seed,
+        "solved": solved, "sequences_to_solve": seen if solved else None, "sequences_seen": seen,
+        "steps": result.step, "seconds": round(seconds, 2), "stop_reason": result.reason,
+        "validation_loss": result.metrics.get("loss"), "validation_solved": result.metrics.get("solved"),
+        "test_loss": test["loss"], "test_solved": test["solved"], "baseline_loss": task.baseline(),
+    }
+
+
+def run_sweep(config: SweepConfig, directory: Path,
+              announce: Callable[[dict, int, int], None] | None = None) -> list[dict]:
+    """Train every combination into ``directory``; write results, summary and plot.
+
+    ``announce(row, done, total)`` is called as each run finishes (progress display).
+    """
+    settings = config.sweep
+    runs_root = directory / "runs"
+    combinations = [
+        config.run_config(model, length, seed, runs_root)
+        for length in settings.lengths for model in settings.models for seed in settings.seeds
+    ]
+    rows: list[dict] = []
+
+    def finished(row: dict) -> None:
+        rows.append(row)
+        write_text_atomic(directory / "results.csv", _csv(rows))
+        if announce is not None:
+            announce(row, len(rows), len(combinations))
+
+    if settings.workers == 1:
+        for run in combinations:
+            finished(train_one(run))
+    else:
+        context = multiprocessing.get_context("spawn")  # no forked torch thread pools
+        with ProcessPoolExecutor(settings.workers, mp_context=context) as pool:
+            for row in pool.map(train_one, combinations):
+                finished(row)
+    summary = summarise(rows)
+    write_text_atomic(directory / "summary.csv", summary.to_csv(index=False))
+    write_text_atomic(directory / "summary.md", summary_markdown(summary, config))
+    plot_sweep(summary, directory / "sweep.png", title=f"{config.task}: success and sequences to solve")
+    return rows
+
+
+def _csv(rows: list[dict]) -> str:
+    lines = [",".join(RESULT_COLUMNS)]
+    for row in rows:
+        lines.append(",".join("" if row[key] is None else str(row[key]) for key in RESULT_COLUMNS))
+    return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "RESULT_COLUMNS", "SweepConfig", "SweepSettings", "plain", "run_sweep", "train_one",
+]
+
