@@ -163,7 +163,8 @@ def test_print_config_round_trips(tmp_path, monkeypatch, capsys):
     first, err = capsys.readouterr()
     assert err == ""
     config = yaml.safe_load(first)
-    assert set(config) == {"model", "data", "train", "run"}
+    assert set(config) == {"task", "model", "data", "train", "run"}
+    assert config["task"] == "adding"
     assert config["train"]["optimizer"]["lr"] == 0.05
     assert config["data"]["train_size"] == 128
     assert config["model"]["recurrent"]["hidden_size"] == 4

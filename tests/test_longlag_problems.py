@@ -83,6 +83,42 @@ def test_multiplication_solved_threshold_and_baseline():
     assert multiplication_baseline(10**6) == pytest.approx(0.1 / 3 + 0.9 / 9 - 0.275**2, rel=1e-4)
 
 
+def test_adding_distribution_markers_and_first_step_rule():
+    batch = adding(4000, 40, gen(6))
+    values, markers = batch.inputs[..., 0], batch.inputs[..., 1]
+    marked = markers == 1
+    assert (marked.sum(dim=1) == 2).all()
+    positions = marked.nonzero()[:, 1].view(-1, 2)
+    # First marker among the first 10 steps, second among the first T/2 - 1 = 19 steps.
+    assert positions[:, 0].min() == 0 and positions[:, 1].max() == 18
+    assert (positions.min(dim=1).values <= 9).all()
+    assert (markers[:, -1] == -1).all() and ((markers[:, 0] == -1) | marked[:, 0]).all()
+    # Paper: "X1 is set to zero in the rare case where the first pair got marked".
+    first_marked = marked[:, 0]
+    assert first_marked.sum() > 200  # about 1/10 of the sequences
+    assert (values[first_marked, 0] == 0).all()
+    others = values[~first_marked]
+    assert others.min() >= -1 and others.max() < 1
+    assert others.mean().item() == pytest.approx(0.0, abs=0.01)
+    assert others.var().item() == pytest.approx(1 / 3, rel=0.02)  # U[-1, 1]
+    # The mean predictor's MSE is Var((X1 + X2)/4) ~ 1/24, a little less with X1 = 0 cases.
+    mse = ((batch.targets - 0.5) ** 2).mean().item()
+    assert mse == pytest.approx(1 / 24, rel=0.1) and mse < 1 / 24
+
+
+def test_problem_shapes_follow_the_registry():
+    for name, problem in PROBLEMS.items():
+        length = max(problem.minimum_length, 20)
+        batch = problem.generate(3, length, gen(7))
+        assert batch.inputs.shape[-1] == problem.input_size(length), name
+        if problem.objective in ("multilabel",):
+            assert batch.targets.shape[-1] == problem.output_size(length), name
+        if problem.objective in ("classification", "sequence"):
+            assert int(batch.targets.max()) < problem.output_size(length), name
+        with pytest.raises(ValueError):
+            problem.generate(3, problem.minimum_length - 1, gen(7))
+
+
 def test_adding_batch_matches_memory_problem_and_criterion():
     batch = adding(500, 30, gen(5))
     values, markers = batch.inputs[..., 0], batch.inputs[..., 1]

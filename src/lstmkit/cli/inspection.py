@@ -12,11 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..data.text import tokenize
 from ..files import write_new_text
 from ..inspect import (
+    cell_activation_html,
     correlated_cells,
     gate_statistics,
     gradient_flow,
@@ -25,7 +27,6 @@ from ..inspect import (
     plot_gradient_flow,
     predicate_values,
     record,
-    write_cell_html,
 )
 from ..inspect.gradients import write_flows_csv
 from ..tasks.longlag.models import check_model_names, recurrent_for
@@ -46,6 +47,19 @@ def _output_folder(output: str | None, anchor: Path | None, view: str) -> Path:
         return folder
     root = anchor / "inspect" if anchor is not None else Path("runs")
     return create_run_directory(root, view if anchor is not None else f"inspect-{view}")
+
+
+def _checkpoint_label(path: str) -> str:
+    """``RUN/FILE``: two runs' ``last.pt`` stay apart on one plot."""
+    resolved = resolve_checkpoint_path(path).resolve()
+    return f"{resolved.parent.name}/{resolved.name}"
+
+
+def _check_new(folder: Path, names: tuple[str, ...]) -> None:
+    """Refuse before writing anything, so a refused call leaves no half-written set."""
+    for name in names:
+        if (folder / name).exists():
+            raise FileExistsError(f"{folder / name} already exists; lstmkit never overwrites it")
 
 
 def _loss_of(task: Any, model: torch.nn.Module, batch: Any):
@@ -90,13 +104,14 @@ def gradients(checkpoints: list[str], fresh: bool, cells: list[str], task_name: 
         task, model, run_dir = _checkpoint_model(path, fresh, seed)
         anchor = anchor or run_dir
         batch = first_batch(task, batch_size, task.config.train.bptt)
-        label = Path(path).name + (" (fresh)" if fresh else "")
+        label = _checkpoint_label(path) + (" (fresh)" if fresh else "")
         flows += gradient_flow(model, _loss_of(task, model, batch), label=label)
     for name in cells:
         task, model = _fresh_memory_model(name, task_name, length, hidden_size, forget_bias, seed)
         batch = first_batch(task, batch_size)
         flows += gradient_flow(model, _loss_of(task, model, batch), label=name)
     folder = _output_folder(output, anchor, "gradients")
+    _check_new(folder, ("gradient_flow.csv", "gradient_flow.png"))
     write_flows_csv(flows, folder / "gradient_flow.csv")
     title = f"gradient flow, {task_name} T={length or 'default'}" if cells and not checkpoints else ""
     plot_gradient_flow(flows, folder / "gradient_flow.png", title=title)
@@ -123,6 +138,7 @@ def gates(path: str, fresh: bool, batch_size: int, seed: int, low: float, high: 
     if statistics.empty:
         raise ValueError(f"{path}: the model's recurrent layers have no gates (a plain RNN)")
     folder = _output_folder(output, run_dir, "gates")
+    _check_new(folder, ("gate_statistics.csv", "memory_spans.csv", "gates.png"))
     write_new_text(folder / "gate_statistics.csv", statistics.to_csv(index=False))
     write_new_text(folder / "memory_spans.csv", spans.to_csv(index=False))
     plot_gate_histograms(recording, folder / "gates.png", low=low, high=high)
@@ -171,10 +187,14 @@ def cells(path: str, text: str | None, text_file: str | None, length: int, layer
         raise ValueError(f"--state cell needs an LSTM; this model's cell is {trace.kind!r} (use --state hidden)")
     values = torch.tanh(trace.cell()[0]) if state == "cell" else trace.hidden()[0]  # (T, H)
     activations = values.numpy()
-    folder = _output_folder(output, run_dir, "cells")
     lines = []
     if predicate is not None:
         target = predicate_values(text, predicate)
+        if np.ptp(target) == 0:
+            raise ValueError(
+                f"--predicate {predicate!r} has the same value at every character of the text, "
+                "so no cell can correlate with it; choose a text where it varies"
+            )
         found = correlated_cells(activations, target, top=top)
         lines.append(f"cells most correlated with {predicate!r} ({trace.name}, {state}):")
         lines += [f"  cell {cell:>4}   r = {r:+.3f}" for cell, r in found]
@@ -182,11 +202,13 @@ def cells(path: str, text: str | None, text_file: str | None, length: int, layer
     if shown is None:  # the most active cells
         shown = [int(c) for c in activations.std(axis=0).argsort()[::-1][:top]]
     label = "tanh(c)" if state == "cell" else "h"
-    html = write_cell_html(
-        folder / "cells.html", text, activations, cells=shown,
+    page = cell_activation_html(
+        text, activations, cells=shown,
         labels=[f"{trace.name}, cell {c}: {label}" for c in shown],
-        title=f"{Path(path).name}: {label} of {trace.name}",
+        title=f"{_checkpoint_label(path)}: {label} of {trace.name}",
     )
+    folder = _output_folder(output, run_dir, "cells")  # only now that everything is valid
+    html = write_new_text(folder / "cells.html", page)
     lines.append(f"wrote {html} ({len(text)} characters, cells {', '.join(map(str, shown))})")
     print("\n".join(lines))
     return 0

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from ..tasks.longlag.sweep import SweepConfig, plain, run_sweep
+from ..tasks.longlag.sweep import SweepConfig, plain, preflight, run_sweep
 from ..train.rundir import create_run_directory, write_config
 from .parsing import dataclass_from_namespace, sweep_parser
 
@@ -19,6 +19,7 @@ def sweep(namespace: Any) -> int:
     if namespace.print_config:
         sys.stdout.write(yaml.safe_dump(resolved, sort_keys=False))
         return 0
+    preflight(config)  # refuse a combination that cannot run before creating anything
     directory = create_run_directory(config.run.root, f"sweep-{config.task}", config.run.name)
     write_config(directory, resolved)
     settings = config.sweep

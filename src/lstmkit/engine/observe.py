@@ -10,7 +10,7 @@ materialises per-step states as autograd leaves.
 An observer has one method, ``layer(index, params, *, reverse, lengths, streaming)``,
 called before a layer (stack index ``layer * D + direction``, with its `LayerParams`,
 whose ``weight_ih`` is the module's parameter itself, so an observer can tell modules
-apart) runs; it returns the callback ``on_step(t, state, gates)`` for that layer's
+apart) runs; it returns the callback ``on_step(t, state, gates, computed)`` for that layer's
 steps:
 
 - ``t``: the time index (descending for ``reverse``), or 0 for a streamed step
@@ -18,7 +18,11 @@ steps:
 - ``state``: the step's state tuple, ``(h (N, H_out), c (N, H_cell)[, q])`` for an LSTM,
   ``(h (N, H),)`` otherwise (after the length masking: padded steps repeat the state);
 - ``gates``: name -> ``(N, H_cell)`` activations (``i f g o`` / ``r z n``; empty for a
-  plain RNN).
+  plain RNN);
+- ``computed``: the state the step function returned, before the length masking. On a
+  sequence's real steps its tensors are the ones every later use derives from (the
+  masked ``c`` feeds the next step, but ``h(t)`` was computed from the unmasked one), so
+  gradients are read from these.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from torch import Tensor
 
 from ..cells import LayerParams
 
-StepCallback = Callable[[int, tuple[Tensor, ...], dict[str, Tensor]], None]
+StepCallback = Callable[[int, tuple[Tensor, ...], dict[str, Tensor], tuple[Tensor, ...]], None]
 
 
 class Observer(Protocol):

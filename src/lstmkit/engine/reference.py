@@ -43,7 +43,7 @@ def run_layer(
             so a reverse pass starts at each sequence's own last step.
         reverse: run from ``t = L-1`` down to ``0``.
         masks: regularisation noise (see `Masks`).
-        on_step: called after every step with ``(t, state, gates)``
+        on_step: called after every step with ``(t, state, gates, computed)``
             (see `lstmkit.engine.observe`).
 
     Returns:
@@ -58,6 +58,7 @@ def run_layer(
     for t in times:
         gates: dict[str, Tensor] | None = {} if on_step is not None else None
         new_state = step(x_proj[t], state, params, spec, masks.at(t), gates)
+        computed = new_state
         if lengths is None:
             out = new_state[0]
         else:
@@ -69,5 +70,5 @@ def run_layer(
         outputs[t] = out
         state = new_state
         if on_step is not None:
-            on_step(t, state, gates)
+            on_step(t, state, gates, computed)
     return torch.stack(outputs), state  # type: ignore[arg-type]

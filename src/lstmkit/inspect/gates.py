@@ -43,7 +43,7 @@ def _pooled(recording: Recording) -> dict[str, tuple[str, dict[str, np.ndarray]]
         _, gates = pooled.setdefault(trace.name, (trace.kind, defaultdict(list)))
         valid = trace.valid()
         for name in trace.gate_names():
-            gates[name].append(trace.gate(name)[valid].float().cpu().numpy())  # (steps, H)
+            gates[name].append(trace.gate(name)[valid].double().cpu().numpy())  # (steps, H)
     return {
         layer: (kind, {name: np.concatenate(parts) for name, parts in gates.items()})
         for layer, (kind, gates) in pooled.items()
@@ -99,8 +99,10 @@ def memory_spans(recording: Recording) -> pd.DataFrame:
             spans = np.full(next(iter(gates.values())).shape[1], np.inf)
         rows.append({
             "layer": layer, "kind": kind, "gate": keep_name, "units": spans.size,
-            "span_p10": float(np.quantile(spans, 0.1)), "span_median": float(np.median(spans)),
-            "span_p90": float(np.quantile(spans, 0.9)),
+            # method="lower": an actual unit's span (interpolating between inf spans gives NaN)
+            "span_p10": float(np.quantile(spans, 0.1, method="lower")),
+            "span_median": float(np.quantile(spans, 0.5, method="lower")),
+            "span_p90": float(np.quantile(spans, 0.9, method="lower")),
             "longer_than_sequence": float((spans > longest[layer]).mean()),
             "sequence_length": longest[layer],
         })

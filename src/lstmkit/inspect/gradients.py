@@ -61,7 +61,7 @@ def norms_by_lag(gradient: Tensor, valid: Tensor, *, reverse: bool = False) -> n
     norms = gradient.double().norm(dim=-1)  # (N, T)
     lengths = valid.sum(dim=1)  # (N,)
     steps = torch.arange(gradient.shape[1])
-    lag = steps[None, :] if reverse else lengths[:, None] - 1 - steps[None, :]  # (N, T)
+    lag = steps[None, :].expand_as(norms) if reverse else lengths[:, None] - 1 - steps[None, :]  # (N, T)
     total = torch.zeros(gradient.shape[1], dtype=torch.float64)
     count = torch.zeros(gradient.shape[1], dtype=torch.float64)
     keep = valid & (lag >= 0)

@@ -39,6 +39,8 @@ class LayerTrace:
         streaming: the steps came one ``step()`` call at a time.
         states: time index -> the state tuple after that step.
         gates: time index -> gate name -> ``(N, H_cell)`` activation.
+        computed: time index -> the state as the step computed it, before length
+            masking (kept only for gradients; see `lstmkit.engine.observe`).
     """
 
     module: str
@@ -49,6 +51,7 @@ class LayerTrace:
     streaming: bool
     states: dict[int, tuple[Tensor, ...]] = field(default_factory=dict)
     gates: dict[int, dict[str, Tensor]] = field(default_factory=dict)
+    computed: dict[int, tuple[Tensor, ...]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -99,8 +102,10 @@ class LayerTrace:
         if position is None or (position == 1 and self.kind != "lstm"):
             allowed = "'h' or 'c'" if self.kind == "lstm" else "'h'"
             raise ValueError(f"which must be {allowed} for a {self.kind} layer, got {which!r}")
+        if not self.computed:
+            raise ValueError(f"{self.name}: no gradients were kept; record with keep_grad=True")
         grads = {}
-        for t, state in self.states.items():
+        for t, state in self.computed.items():
             grad = state[position].grad
             grads[t] = torch.zeros_like(state[position]) if grad is None else grad
         return self._stack(grads).detach()
@@ -157,13 +162,15 @@ class _Recorder:
             if streaming:
                 self._streams[key] = trace
 
-        def on_step(t: int, state: tuple[Tensor, ...], gates: dict[str, Tensor]) -> None:
+        def on_step(t: int, state: tuple[Tensor, ...], gates: dict[str, Tensor],
+                    computed: tuple[Tensor, ...]) -> None:
             t = trace.steps if streaming else t
             if self.keep_grad:
-                for tensor in state[:2]:
+                for tensor in computed[:2]:
                     if tensor.requires_grad:
                         tensor.retain_grad()
                 trace.states[t] = state
+                trace.computed[t] = computed
                 trace.gates[t] = gates
             else:
                 trace.states[t] = tuple(s.detach() for s in state)

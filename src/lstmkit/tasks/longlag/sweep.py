@@ -32,6 +32,13 @@ from ..recurrent import RecurrentConfig
 from .models import check_model_names, recurrent_for
 from .sweep_report import plot_sweep, summarise, summary_markdown
 
+# Every model the library has for the comparison: plain RNN, GRU, the LSTM with and
+# without peepholes / coupled gates, and Greff et al.'s variants.
+DEFAULT_MODELS = (
+    "rnn_tanh", "gru", "lstm", "lstm-peephole", "lstm-cifg", "V", "NIG", "NFG", "NOG", "NIAF",
+    "NOAF", "NP", "CIFG", "FGR",
+)
+
 RESULT_COLUMNS = (
     "model", "length", "seed", "solved", "sequences_to_solve", "sequences_seen", "steps",
     "seconds", "stop_reason", "validation_loss", "validation_solved", "test_loss",
@@ -43,19 +50,19 @@ RESULT_COLUMNS = (
 class SweepSettings:
     """What to sweep over and what counts as solved."""
 
-    models: list[str] = field(default_factory=lambda: ["rnn_tanh", "gru", "lstm"])
+    models: list[str] = field(default_factory=lambda: list(DEFAULT_MODELS))
     """Models: rnn_tanh, rnn_relu, gru, lstm, lstm-peephole, lstm-cifg, or a Greff et al.
     2017 variant (V, NIG, NFG, NOG, NIAF, NOAF, NP, CIFG, FGR)."""
-    lengths: list[int] = field(default_factory=lambda: [50, 100])
+    lengths: list[int] = field(default_factory=lambda: [50, 100, 200])
     """Sequence lengths (lags) T."""
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    seeds: list[int] = field(default_factory=lambda: [0, 1])
     """Training seeds (initialisation and data order; the data itself follows data.seed)."""
     solve_rate: float = 0.99
     """A run has solved the problem once this fraction of the validation sequences
     meets the problem's success criterion."""
-    workers: int = 1
+    workers: int = 2
     """Runs trained at the same time, each in its own process (one torch thread each
-    unless train.threads says otherwise)."""
+    unless train.threads says otherwise); 1 trains them one after another in this process."""
 
     def __post_init__(self) -> None:
         check_model_names(self.models, "sweep.models")
@@ -72,8 +79,8 @@ class SweepSettings:
 
 def _sweep_train() -> TrainConfig:
     return TrainConfig(
-        epochs=10, batch_size=16, optimizer=OptimizerConfig(lr=3e-3), eval_every=250,
-        log_every=250, monitor="solved", monitor_mode="max",
+        epochs=10, max_time=60.0, batch_size=16, optimizer=OptimizerConfig(lr=3e-3),
+        eval_every=250, log_every=250, monitor="solved", monitor_mode="max",
     )
 
 
@@ -152,12 +159,27 @@ def train_one(config: MemoryConfig) -> dict:
     }
 
 
+def preflight(config: SweepConfig) -> None:
+    """Build every model and run it on one sequence of the shortest length, so that a
+    combination that cannot run (say, a forced backend that lacks a variant) is refused
+    before anything is trained or written."""
+    length = min(config.sweep.lengths)
+    for model in config.sweep.models:
+        task = MemoryTask(config.run_config(model, length, config.sweep.seeds[0], Path(".")))
+        try:
+            with torch.no_grad():
+                task.loss(task.build_model(), task.collate([0]))
+        except ValueError as error:
+            raise ValueError(f"sweep.models: {model} cannot run with this configuration: {error}") from None
+
+
 def run_sweep(config: SweepConfig, directory: Path,
               announce: Callable[[dict, int, int], None] | None = None) -> list[dict]:
     """Train every combination into ``directory``; write results, summary and plot.
 
     ``announce(row, done, total)`` is called as each run finishes (progress display).
     """
+    preflight(config)
     settings = config.sweep
     runs_root = directory / "runs"
     combinations = [
@@ -195,6 +217,7 @@ def _csv(rows: list[dict]) -> str:
 
 
 __all__ = [
-    "RESULT_COLUMNS", "SweepConfig", "SweepSettings", "plain", "run_sweep", "train_one",
+    "DEFAULT_MODELS", "RESULT_COLUMNS", "SweepConfig", "SweepSettings", "plain", "preflight",
+    "run_sweep", "train_one",
 ]
 
