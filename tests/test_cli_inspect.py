@@ -126,7 +126,7 @@ def _adding_flow_by_hand(run_dir: Path, batch_size: int = 32) -> tuple[np.ndarra
     gradients are the total derivatives through later steps and the outputs.
     """
     task, model, _ = load_trained(str(run_dir))
-    batch = task.collate(list(range(batch_size)))
+    batch = task.collate([task.train_data()[i] for i in range(batch_size)])
     # inputs (N, T, 2); requiring their gradient puts every h(t), c(t) in the graph
     steps = _lstm_steps(model.recurrent, batch.inputs.double().requires_grad_())
     for step in steps:
@@ -273,7 +273,7 @@ def test_gradients_usage_errors(argv, mentions, tmp_path, monkeypatch):
 def _gates_by_hand(run_dir: Path, batch_size: int = 64) -> dict[str, np.ndarray]:
     """Every step's i, f, g, o ``(N*T, H)`` on the first training batch, float64."""
     task, model, _ = load_trained(str(run_dir))
-    x = task.collate(list(range(batch_size))).inputs.double()  # (N, T, F)
+    x = task.collate([task.train_data()[i] for i in range(batch_size)]).inputs.double()  # (N, T, F)
     with torch.no_grad():
         steps = _lstm_steps(model.recurrent, x)
     return {name: torch.cat([step[name] for step in steps]).numpy() for name in "ifgo"}

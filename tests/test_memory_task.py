@@ -15,6 +15,7 @@ from lstmkit.tasks.memory import (
     MemoryModelConfig,
     MemoryTask,
     batch_seed,
+    concatenate,
     last_steps,
     objective_loss,
 )
@@ -95,16 +96,40 @@ def test_sequence_objective_is_mean_cross_entropy_per_step():
 # --- on-line data ---------------------------------------------------------------------
 
 
-def test_training_batches_are_fresh_draws_fixed_by_the_indices_and_seed():
+def test_training_sequences_are_drawn_per_index_and_never_stored():
     task = MemoryTask(config_for("adding"))
-    assert len(task.train_data()) == 64
-    first, again = task.collate([3, 1, 2]), task.collate([3, 1, 2])
-    other = task.collate([0, 1, 2])
+    data = task.train_data()
+    assert len(data) == 64
+    first, again = data[3], data[3]
     assert torch.equal(first.inputs, again.inputs) and torch.equal(first.targets, again.targets)
-    assert not torch.equal(first.inputs, other.inputs)
+    assert not torch.equal(data[3].inputs, data[4].inputs)
+    # A batch is its items side by side, however it is split.
+    batch = task.collate([data[3], data[1], data[2]])
+    torch.testing.assert_close(batch.inputs[1:], task.collate([data[1], data[2]]).inputs)
+    torch.testing.assert_close(batch.inputs[0], data[3].inputs[0])
     reseeded = MemoryTask(MemoryConfig(task="adding", data=MemoryDataConfig(length=12, seed=5)))
-    assert not torch.equal(first.inputs, reseeded.collate([3, 1, 2]).inputs)
-    assert batch_seed(1, "train", (1, 2)) == batch_seed(1, "train", (1, 2)) < 2**63
+    assert not torch.equal(first.inputs, reseeded.train_data()[3].inputs)
+    assert batch_seed(1, "train", 2) == batch_seed(1, "train", 2) < 2**63
+    with pytest.raises(IndexError):
+        data[64]
+
+
+def test_variable_length_items_are_padded_when_collated():
+    task = MemoryTask(config_for("temporal-order-4"))
+    data = task.train_data()
+    items = [data[i] for i in range(12)]
+    lengths = [int(item.lengths[0]) for item in items]
+    assert len(set(lengths)) > 1
+    batch = task.collate(items)
+    longest = max(lengths)
+    assert batch.inputs.shape == (12, longest, 8) and batch.target_mask.shape == (12, longest)
+    for n, item in enumerate(items):
+        torch.testing.assert_close(batch.inputs[n, : lengths[n]], item.inputs[0])
+        assert (batch.inputs[n, lengths[n]:] == 0).all()
+        assert batch.target_mask[n].nonzero().flatten().tolist() == [lengths[n] - 1]
+    reber = MemoryTask(config_for("reber")).train_data()
+    merged = concatenate([reber[0], reber[1]])
+    assert merged.targets.shape[:2] == merged.target_mask.shape
 
 
 def test_evaluation_sets_are_fixed_chunks_independent_of_the_training_seed():
@@ -127,7 +152,7 @@ def test_evaluation_sets_are_fixed_chunks_independent_of_the_training_seed():
 def test_every_problem_builds_trains_and_evaluates(name):
     task = MemoryTask(config_for(name))
     model = task.build_model()
-    batch = task.collate(list(range(5)))
+    batch = task.collate([task.train_data()[i] for i in range(5)])
     out = task.loss(model, batch)
     assert out.total.requires_grad and math.isfinite(out.total.item())
     out.total.backward()
@@ -143,7 +168,7 @@ def test_padding_does_not_change_a_variable_length_prediction():
     task = MemoryTask(config_for("temporal-order-4"))
     torch.manual_seed(0)
     model = task.build_model().eval()
-    batch = task.collate(list(range(16)))
+    batch = task.collate([task.train_data()[i] for i in range(16)])
     assert len(set(batch.lengths.tolist())) > 1
     with torch.no_grad():
         together = objective_loss(task.problem, task._run(model, batch), batch)[2]

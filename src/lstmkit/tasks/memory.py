@@ -5,11 +5,13 @@ The problems, their generators, success criteria and memoryless baselines live i
 temporal order, embedded Reber grammar and noise-free long-lag tasks, and the copy
 memory task of Arjovsky et al. 2016). This module trains any of them:
 
-- **Data is generated on line**, as in the 1997 paper: every training batch is a fresh
-  draw, seeded by ``data.seed`` and the batch's indices, so a run is reproducible and
-  resumable while the model never sees the same sequence twice; an "epoch" is
-  ``data.train_size`` sequences. Validation and test sets are fixed draws from their own
-  seeds, the same whatever ``train.seed`` is.
+- **Data is generated, never stored**: training sequence ``i`` is drawn from a
+  generator seeded by ``(data.seed, i)`` when a batch asks for it, so a training set of
+  a million sequences costs no memory, a batch is the same however it is split into
+  micro-batches or processes, and runs are reproducible and resumable. With one epoch
+  over a large ``data.train_size`` every sequence is new, as in the 1997 paper's on-line
+  training. Validation and test sets are fixed draws from their own seeds, the same
+  whatever ``train.seed`` is.
 - **The model** is any ``model.recurrent`` stack followed by a linear layer applied at
   every step, ``(N, T, F) -> (N, T, O)``; the problem's objective says which outputs are
   read (the last real step, or every step) and with which loss.
@@ -29,7 +31,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from ..files import write_new_text
+from ..files import write_text_atomic
 from ..train import LossOutput, OptimizerConfig, RunConfig, Task, TrainConfig
 from ..train.task import move_to
 from .longlag.problems import PROBLEMS, Batch, LongLagProblem
@@ -52,7 +54,7 @@ class MemoryDataConfig:
     """Sequence length T, the time lag to bridge (the long-lag task's p, copy memory's
     delay, Reber's longest string); null: the problem's default (the paper's)."""
     train_size: int = 10_000
-    """Fresh training sequences per epoch (generated on line, never repeated)."""
+    """Training sequences per epoch (each generated when needed, never stored)."""
     validation_size: int = 1_000
     """Validation sequences (a fixed draw)."""
     test_size: int = 1_000
@@ -170,6 +172,42 @@ def batch_seed(seed: int, *parts: object) -> int:
     return int.from_bytes(digest, "little") >> 1
 
 
+class GeneratedSequences(torch.utils.data.Dataset):
+    """``size`` training sequences; item ``i`` is a one-sequence `Batch` drawn from a
+    generator seeded by ``(data.seed, "train", i)``, computed when asked for."""
+
+    def __init__(self, task: MemoryTask, size: int) -> None:
+        self.task, self.size = task, size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int) -> Batch:
+        if not 0 <= index < self.size:
+            raise IndexError(f"index {index} out of range for {self.size} sequences")
+        return self.task.draw(1, batch_seed(self.task.config.data.seed, "train", int(index)))
+
+
+def concatenate(items: list[Batch]) -> Batch:
+    """One `Batch` from several, right-padded to the longest (inputs and targets with
+    zeros, the target mask with False)."""
+    longest = max(int(item.lengths.max()) for item in items)
+
+    def pad(tensor: Tensor, value: float | bool = 0) -> Tensor:
+        if tensor.dim() < 2 or tensor.shape[1] == longest:
+            return tensor
+        shape = (tensor.shape[0], longest - tensor.shape[1], *tensor.shape[2:])
+        return torch.cat([tensor, tensor.new_full(shape, value)], dim=1)
+
+    masks = [item.target_mask for item in items]
+    return Batch(
+        torch.cat([pad(item.inputs) for item in items]),
+        torch.cat([pad(item.targets) for item in items]),
+        None if any(mask is None for mask in masks) else torch.cat([pad(mask, False) for mask in masks]),
+        torch.cat([item.lengths for item in items]),
+    )
+
+
 class MemoryTask(Task):
     """A long-time-lag problem, trained on line with the problem's objective."""
 
@@ -183,17 +221,16 @@ class MemoryTask(Task):
 
     # -- data -----------------------------------------------------------------------
 
-    def generate(self, n: int, seed: int) -> Batch:
+    def draw(self, n: int, seed: int) -> Batch:
         """``n`` sequences of the configured problem from a generator seeded with ``seed``."""
         generator = torch.Generator().manual_seed(seed)
         return self.problem.generate(n, self.config.length, generator)
 
-    def train_data(self) -> range:
-        # Items are just indices: `collate` draws a fresh batch from them.
-        return range(self.config.data.train_size)
+    def train_data(self) -> GeneratedSequences:
+        return GeneratedSequences(self, self.config.data.train_size)
 
-    def collate(self, items: list) -> Batch:
-        return self.generate(len(items), batch_seed(self.config.data.seed, "train", tuple(items)))
+    def collate(self, items: list[Batch]) -> Batch:
+        return concatenate(items)
 
     def split_batches(self, split: str) -> list[Batch]:
         """The fixed validation or test set, in chunks of up to 500 sequences."""
@@ -204,7 +241,7 @@ class MemoryTask(Task):
         data = self.config.data
         size = data.validation_size if split == "validation" else data.test_size
         chunks = [
-            self.generate(min(_EVAL_CHUNK, size - start), batch_seed(data.seed, split, start))
+            self.draw(min(_EVAL_CHUNK, size - start), batch_seed(data.seed, split, start))
             for start in range(0, size, _EVAL_CHUNK)
         ]
         if sum(chunk.inputs.numel() for chunk in chunks) <= _CACHE_LIMIT:
@@ -260,6 +297,6 @@ class MemoryTask(Task):
             + ("" if baseline is None else f"   (memoryless baseline {baseline:.5g})"),
             f"  solved  {metrics['solved']:.1%} of the sequences",
         ]
-        write_new_text(run_dir / "report.txt", "\n".join(lines) + "\n")
+        write_text_atomic(run_dir / "report.txt", "\n".join(lines) + "\n")
         return lines
 

@@ -79,7 +79,7 @@ class SweepSettings:
 
 def _sweep_train() -> TrainConfig:
     return TrainConfig(
-        epochs=10, max_time=60.0, batch_size=16, optimizer=OptimizerConfig(lr=3e-3),
+        epochs=1, max_time=60.0, batch_size=16, optimizer=OptimizerConfig(lr=3e-3),
         eval_every=250, log_every=250, monitor="solved", monitor_mode="max",
     )
 
@@ -98,9 +98,10 @@ class SweepConfig:
     """The base model; sweep.models changes the cell (forget_bias applies to the LSTMs
     with a learned forget gate)."""
     data: MemoryDataConfig = field(default_factory=lambda: MemoryDataConfig(
-        train_size=10_000, validation_size=500, test_size=1_000
+        train_size=100_000, validation_size=500, test_size=1_000
     ))
-    """Amount of data per run (data.length is set by sweep.lengths)."""
+    """Amount of data per run (data.length is set by sweep.lengths); with one epoch every
+    training sequence is new, as in the 1997 paper's on-line training."""
     train: TrainConfig = field(default_factory=_sweep_train)
     """The training loop of every run: its budget is train.epochs × data.train_size
     sequences and train.max_time seconds; it stops early once solved."""
@@ -168,7 +169,7 @@ def preflight(config: SweepConfig) -> None:
         task = MemoryTask(config.run_config(model, length, config.sweep.seeds[0], Path(".")))
         try:
             with torch.no_grad():
-                task.loss(task.build_model(), task.collate([0]))
+                task.loss(task.build_model(), task.collate([task.train_data()[0]]))
         except ValueError as error:
             raise ValueError(f"sweep.models: {model} cannot run with this configuration: {error}") from None
 
