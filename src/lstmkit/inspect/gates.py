@@ -148,8 +148,8 @@ def plot_gate_histograms(recording: Recording, path: str | Path, *, low: float =
             unit = _unit_interval(kind, gate, values)
             scatter_axis.scatter((unit < low).mean(0), (unit > high).mean(0), s=6, alpha=0.6)
             scatter_axis.plot([0, 1], [1, 0], color="grey", linewidth=0.5)
-            scatter_axis.set_xlim(0, 1)
-            scatter_axis.set_ylim(0, 1)
+            scatter_axis.set_xlim(-0.03, 1.03)  # room for the markers of units at 0 or 1
+            scatter_axis.set_ylim(-0.03, 1.03)
             scatter_axis.set_xlabel("fraction left-saturated", fontsize=8)
             scatter_axis.set_ylabel("fraction right-saturated", fontsize=8)
     if title:
