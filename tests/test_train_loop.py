@@ -167,6 +167,21 @@ def test_early_stopping_after_patience_evaluations_without_improvement(tmp_path)
     assert result.step == 3  # best at step 1, no improvement at 2 and 3
 
 
+@pytest.mark.parametrize("mode, target, expected_step", [
+    ("min", 1.0, 1),      # the metric is 1.0 from the first evaluation: at most 1.0 is reached
+    ("min", 0.99, 5),     # never reached: the run goes to its end
+    ("max", 1.0, 1),
+    ("max", 1.01, 5),
+])
+def test_early_stopping_target_stops_at_the_first_evaluation_that_reaches_it(tmp_path, mode, target, expected_step):
+    _, result = _train(
+        RegressionTask(evaluate_to=1.0), tmp_path, epochs=5, max_steps=5, eval_every=1,
+        monitor_mode=mode, early_stopping=EarlyStoppingConfig(target=target),
+    )
+    assert result.step == expected_step
+    assert result.reason == ("target_reached" if expected_step == 1 else "max_steps")
+
+
 def test_missing_monitored_metric_is_an_error(tmp_path):
     with pytest.raises(TrainingError, match="train.monitor is 'accuracy'"):
         _train(RegressionTask(), tmp_path, epochs=1, monitor="accuracy")

@@ -64,7 +64,6 @@ class TrainResult:
         step, epoch: optimiser steps done, epochs completed.
         reason: ``"completed"``, ``"max_steps"``, ``"max_time"``, ``"early_stopping"``,
             ``"target_reached"`` (``train.early_stopping.target``) or the signal name.
-        items: the items (``LossOutput.count``) trained on since the run began.
         metrics: the last validation metrics.
         best: the best value of the monitored metric.
         losses: the training loss of every step this call ran (for reproducibility checks).
@@ -77,7 +76,6 @@ class TrainResult:
     metrics: dict[str, float] = field(default_factory=dict)
     best: float | None = None
     losses: list[float] = field(default_factory=list)
-    items: int = 0
 
 
 class Trainer:
@@ -197,7 +195,7 @@ class Trainer:
                         plot_curves(run_dir)
         return TrainResult(
             run_dir=run_dir if ctx.is_main else None, step=self.step, epoch=self.epoch,
-            reason=reason, metrics=self.metrics, best=self.best, losses=losses, items=self.items,
+            reason=reason, metrics=self.metrics, best=self.best, losses=losses,
         )
 
     def _optimizer_step(self, wrapped, group: list, carried: Any) -> tuple[float, int, float, Any]:

@@ -94,13 +94,15 @@ def plot_sweep(summary: pd.DataFrame, path: str | Path, *, title: str = "") -> P
     import matplotlib.pyplot as plt
 
     figure, (rate_axis, cost_axis) = plt.subplots(1, 2, figsize=(11, 4.2))
+    markers = "osD^v<>ph*XP"
     for index, (model, group) in enumerate(summary.groupby("model", sort=False)):
-        colour = f"C{index % 10}"
-        rate_axis.plot(group["length"], group["success_rate"], marker="o", color=colour, label=model)
+        # Ten colours, then dashed lines and other markers: every model stays distinct.
+        style = {"color": f"C{index % 10}", "marker": markers[index % len(markers)],
+                 "linestyle": "-" if index < 10 else "--", "label": model, "alpha": 0.85}
+        rate_axis.plot(group["length"], group["success_rate"], **style)
         solved = group.dropna(subset=["median_sequences_to_solve"])
         if len(solved):
-            cost_axis.plot(solved["length"], solved["median_sequences_to_solve"], marker="o",
-                           color=colour, label=model)
+            cost_axis.plot(solved["length"], solved["median_sequences_to_solve"], **style)
     lengths = sorted(summary["length"].unique())
     for axis in (rate_axis, cost_axis):
         axis.set_xlabel("sequence length T (lag)")
