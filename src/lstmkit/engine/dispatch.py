@@ -130,7 +130,7 @@ def run_layer(
     if observer is not None:
         return reference.run_layer(
             x, state0, params, spec, lengths=lengths, reverse=reverse, masks=masks,
-            on_step=observer.layer(0, params, reverse=reverse, lengths=lengths, streaming=False),
+            on_step=observer.layer(0, params, spec, reverse=reverse, lengths=lengths, streaming=False),
         )
     module = select_backend(backend, spec, x, masks)
     return module.run_layer(x, state0, params, spec, lengths=lengths, reverse=reverse, masks=masks)
@@ -203,7 +203,7 @@ def run_stack(
         for direction in range(directions):
             index = layer * directions + direction
             extra = {} if observer is None else {"on_step": observer.layer(
-                index, params[index], reverse=direction == 1, lengths=lengths, streaming=False,
+                index, params[index], spec, reverse=direction == 1, lengths=lengths, streaming=False,
             )}
             y, state = module.run_layer(
                 layer_input, states[index], params[index], spec,

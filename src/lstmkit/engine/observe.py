@@ -2,16 +2,17 @@
 
 While an observer is active (``with observing(observer): ...``), every recurrent layer
 runs on the reference engine — the step functions, one step at a time, with autograd —
-and reports each step: its time index, the state after the step (the very tensors that
-flow on, so their ``.grad`` after ``backward`` is the total ``∂loss/∂state(t)``) and the
-gate activations. No fused backend runs while observing, because a fused kernel never
-materialises per-step states as autograd leaves.
+and reports each step: its time index, the state after the step, the gate activations
+and the state tensors the step computed — autograd nodes every later use derives from,
+so that after ``backward`` (with ``retain_grad``) their ``.grad`` is the total
+``∂loss/∂state(t)``. No fused backend runs while observing, because a fused kernel never
+materialises per-step states as autograd nodes.
 
-An observer has one method, ``layer(index, params, *, reverse, lengths, streaming)``,
-called before a layer (stack index ``layer * D + direction``, with its `LayerParams`,
-whose ``weight_ih`` is the module's parameter itself, so an observer can tell modules
-apart) runs; it returns the callback ``on_step(t, state, gates, computed)`` for that layer's
-steps:
+An observer has one method, ``layer(index, params, spec, *, reverse, lengths,
+streaming)``, called before a layer runs: ``index`` is its stack index ``layer * D +
+direction``, ``params`` its `LayerParams` (whose ``weight_ih`` is the module's parameter
+itself, so an observer can tell modules apart) and ``spec`` its `CellSpec`. It returns
+the callback ``on_step(t, state, gates, computed)`` for that layer's steps:
 
 - ``t``: the time index (descending for ``reverse``), or 0 for a streamed step
   (``module.step()``), where each call is the next step;
@@ -34,7 +35,7 @@ from typing import Protocol
 
 from torch import Tensor
 
-from ..cells import LayerParams
+from ..cells import CellSpec, LayerParams
 
 StepCallback = Callable[[int, tuple[Tensor, ...], dict[str, Tensor], tuple[Tensor, ...]], None]
 
@@ -43,8 +44,8 @@ class Observer(Protocol):
     """Receives every step of every recurrent layer run while it is active."""
 
     def layer(
-        self, index: int, params: LayerParams, *, reverse: bool, lengths: Tensor | None,
-        streaming: bool,
+        self, index: int, params: LayerParams, spec: CellSpec, *, reverse: bool,
+        lengths: Tensor | None, streaming: bool,
     ) -> StepCallback:
         """Called before stack index ``index`` runs; returns its per-step callback."""
         ...

@@ -91,7 +91,7 @@ def _reference_step(
         gates: dict[str, Tensor] | None = {} if observer is not None else None
         state = step(input_projection(layer_input, layer_params, spec), state, layer_params, spec, masks, gates)
         if observer is not None:
-            observer.layer(layer, layer_params, reverse=False, lengths=None, streaming=True)(0, state, gates, state)
+            observer.layer(layer, layer_params, spec, reverse=False, lengths=None, streaming=True)(0, state, gates, state)
         new_states.append(state)
         layer_input = state[0]
     stacked = tuple(torch.stack([s[k] for s in new_states]) for k in range(len(states)))

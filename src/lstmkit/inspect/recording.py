@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..cells import LayerParams
+from ..cells import CellSpec, LayerParams
 from ..engine.observe import StepCallback, observing
 from ..nn.recurrent import RecurrentLayer
 
@@ -142,20 +142,20 @@ class _Recorder:
                     weight = module.layer_params(index).weight_ih
                     self._owners[id(weight)] = (name, module, index)
 
-    def layer(self, index: int, params: LayerParams, *, reverse: bool,
+    def layer(self, index: int, params: LayerParams, spec: CellSpec, *, reverse: bool,
               lengths: Tensor | None, streaming: bool) -> StepCallback:
         owner = self._owners.get(id(params.weight_ih))
-        if owner is None:
-            name, directions, kind = "<unnamed>", 2 if reverse else 1, "lstm"
+        if owner is None:  # a layer outside `model`: named by its stack index
+            name, layer, direction = "<unnamed>", index, int(reverse)
         else:
             name, module, index = owner
-            directions, kind = module.num_directions, module.spec.kind
+            layer, direction = divmod(index, module.num_directions)
         key = (id(params.weight_ih), index)
         if streaming and key in self._streams:
             trace = self._streams[key]
         else:
             trace = LayerTrace(
-                module=name, layer=index // directions, direction=index % directions, kind=kind,
+                module=name, layer=layer, direction=direction, kind=spec.kind,
                 lengths=None if lengths is None else lengths.detach().cpu(), streaming=streaming,
             )
             self.traces.append(trace)
