@@ -314,8 +314,9 @@ def test_summarise_refuses_no_rows():
 
 
 def test_summary_markdown_dashes_unsolved_and_states_the_budget():
-    config = SweepConfig()  # adding, solve_rate 0.99, 10 epochs x 10,000 sequences
+    config = SweepConfig()  # adding, solve_rate 0.99
     config.train.max_time = None
+    config.train.epochs, config.data.train_size = 10, 10_000
     text = summary_markdown(summarise(HAND_ROWS), config)
     header = text.splitlines()[0]
     assert "budget per run 100,000 sequences;" in header
@@ -333,6 +334,7 @@ def test_summary_markdown_dashes_unsolved_and_states_the_budget():
 def test_summary_markdown_adds_the_time_limit_to_the_budget():
     config = SweepConfig()
     config.train.max_time = 90.0
+    config.train.epochs, config.data.train_size = 10, 10_000
     assert "budget per run 100,000 sequences or 90 s;" in summary_markdown(summarise(HAND_ROWS), config)
 
 
