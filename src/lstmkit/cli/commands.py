@@ -17,8 +17,9 @@ from ..tasks import get_task
 from ..tasks.forecast.plot import plot_future
 from ..train import Trainer, load_checkpoint, load_model_state
 from ..train.checkpoint import BEST, LAST, resolve_checkpoint_path
+from ..train.config import config_to_dict
 from ..train.distributed import Context
-from .parsing import config_from_dict, config_from_namespace, config_to_dict, task_parser
+from .parsing import config_from_dict, config_from_namespace, task_parser
 
 # Options that may be combined with --resume: they change how a run is watched, not
 # what it computes.

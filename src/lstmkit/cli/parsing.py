@@ -9,13 +9,13 @@ between parsed namespaces, dataclasses and plain dicts.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace, set_parsing_settings
 
 from ..tasks import TASKS, TaskEntry
 from ..tasks.longlag.sweep import SweepConfig
+from ..train.config import config_to_dict  # noqa: F401  (the CLI's name for it)
 
 # Option help comes from the attribute docstrings of the config dataclasses.
 set_parsing_settings(docstring_parse_attribute_docstrings=True)
@@ -33,9 +33,8 @@ def _parser(**kwargs: Any) -> ArgumentParser:
     return ArgumentParser(exit_on_error=False, print_config=None, **kwargs)
 
 
-def task_parser(entry: TaskEntry) -> ArgumentParser:
-    """``lstmkit train TASK``: the task's config options plus the run controls."""
-    parser = _parser(prog=f"lstmkit train {entry.name}", description=f"Train: {entry.help}.")
+def _add_config_file_options(parser: ArgumentParser) -> None:
+    """``-c FILE`` and ``--print-config``, for every command built from a config dataclass."""
     parser.add_argument(
         "-c", "--config", action=ActionConfigFile,
         help="YAML file with any of the sections below; options given after it override it.",
@@ -44,6 +43,22 @@ def task_parser(entry: TaskEntry) -> ArgumentParser:
         "--print-config", action="store_true",
         help="Print the resolved configuration as YAML and exit without training.",
     )
+
+
+def _add_batch_options(parser: ArgumentParser, batch_size: int, outputs: str) -> None:
+    """``--fresh``, ``--batch-size``, ``--seed`` and ``--output`` of the inspect views."""
+    parser.add_argument("--fresh", action="store_true",
+                        help="Use a fresh initialisation of the model instead of its weights.")
+    parser.add_argument("--batch-size", type=int, default=batch_size, help="Sequences in the batch.")
+    parser.add_argument("--seed", type=int, default=0, help="Seed of fresh initialisations.")
+    parser.add_argument("--output", type=str | None, default=None,
+                        help=f"Folder for {outputs} (default: a new folder under the run's inspect/).")
+
+
+def task_parser(entry: TaskEntry) -> ArgumentParser:
+    """``lstmkit train TASK``: the task's config options plus the run controls."""
+    parser = _parser(prog=f"lstmkit train {entry.name}", description=f"Train: {entry.help}.")
+    _add_config_file_options(parser)
     parser.add_argument(
         "--resume", type=str, default=None,
         help="Continue the run in this run directory (or from this checkpoint file) "
@@ -183,8 +198,6 @@ def _add_inspect_views(parser: ArgumentParser) -> None:
     ))
     gradients.add_argument("checkpoints", type=str, nargs="*", default=[],
                            help="Checkpoint files or run directories (use last.pt).")
-    gradients.add_argument("--fresh", action="store_true",
-                           help="Use a fresh initialisation of each checkpoint's model instead of its weights.")
     gradients.add_argument("--cells", type=str, nargs="*", default=[],
                            help="Fresh models of a memory problem to compare, e.g. --cells rnn_tanh lstm gru.")
     gradients.add_argument("--task", type=str, default="adding",
@@ -194,10 +207,7 @@ def _add_inspect_views(parser: ArgumentParser) -> None:
     gradients.add_argument("--hidden-size", type=int, default=32, help="Units of the --cells models.")
     gradients.add_argument("--forget-bias", type=float | None, default=None,
                            help="Initial forget-gate bias of the --cells LSTMs (default: the standard init).")
-    gradients.add_argument("--batch-size", type=int, default=32, help="Sequences in the batch.")
-    gradients.add_argument("--seed", type=int, default=0, help="Seed of fresh initialisations.")
-    gradients.add_argument("--output", type=str | None, default=None,
-                           help="Folder for gradient_flow.png/.csv (default: a new folder under the run's inspect/).")
+    _add_batch_options(gradients, 32, "gradient_flow.png/.csv")
     views.add_subcommand("gradients", gradients, help="Gradient norm against the lag.")
 
     gates = _parser(description=(
@@ -206,13 +216,9 @@ def _add_inspect_views(parser: ArgumentParser) -> None:
         "checkpoint's training data."
     ))
     gates.add_argument("checkpoint", type=str, help="Checkpoint file or run directory (uses last.pt).")
-    gates.add_argument("--fresh", action="store_true", help="Use a fresh initialisation instead of the weights.")
-    gates.add_argument("--batch-size", type=int, default=64, help="Sequences in the batch.")
-    gates.add_argument("--seed", type=int, default=0, help="Seed of a fresh initialisation.")
+    _add_batch_options(gates, 64, "gates.png and the CSV tables")
     gates.add_argument("--low", type=float, default=0.1, help="Left-saturated below this.")
     gates.add_argument("--high", type=float, default=0.9, help="Right-saturated above this.")
-    gates.add_argument("--output", type=str | None, default=None,
-                       help="Folder for gates.png and the CSV tables (default: a new folder under the run's inspect/).")
     views.add_subcommand("gates", gates, help="Gate saturation and memory span.")
 
     cells = _parser(description=(
@@ -262,14 +268,7 @@ def sweep_parser() -> ArgumentParser:
             "and sweep.png (success rate and sequences to solve) into a new sweep directory."
         ),
     )
-    parser.add_argument(
-        "-c", "--config", action=ActionConfigFile,
-        help="YAML file with any of the sections below; options given after it override it.",
-    )
-    parser.add_argument(
-        "--print-config", action="store_true",
-        help="Print the resolved configuration as YAML and exit without training.",
-    )
+    _add_config_file_options(parser)
     parser.add_class_arguments(SweepConfig, nested_key=None, fail_untyped=True)
     return parser
 
@@ -279,16 +278,3 @@ def config_from_dict(entry: TaskEntry, values: dict) -> Any:
     parser = task_parser(entry)
     namespace = parser.parse_object(values)
     return config_from_namespace(entry, parser, namespace)
-
-
-def config_to_dict(config: Any) -> dict:
-    """Plain data (tuples as lists) for YAML and checkpoints."""
-    return _plain(asdict(config))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value

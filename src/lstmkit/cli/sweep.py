@@ -7,7 +7,8 @@ from typing import Any
 
 import yaml
 
-from ..tasks.longlag.sweep import SweepConfig, plain, preflight, run_sweep
+from ..tasks.longlag.sweep import SweepConfig, preflight, run_sweep
+from ..train.config import config_to_dict
 from ..train.rundir import create_run_directory, write_config
 from .parsing import dataclass_from_namespace, sweep_parser
 
@@ -15,7 +16,7 @@ from .parsing import dataclass_from_namespace, sweep_parser
 def sweep(namespace: Any) -> int:
     """Train every combination into a new sweep directory; print each run and the table."""
     config = dataclass_from_namespace(SweepConfig, sweep_parser(), namespace)
-    resolved = plain(config)
+    resolved = config_to_dict(config)
     if namespace.print_config:
         sys.stdout.write(yaml.safe_dump(resolved, sort_keys=False))
         return 0

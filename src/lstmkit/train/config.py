@@ -8,8 +8,8 @@ optimiser fails before any work starts, with a message naming the key.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 
 def _positive(key: str, value: float) -> None:
@@ -203,3 +203,16 @@ class RunConfig:
     report: bool = True
     """After training, run the task's final report with the best weights (test metrics
     beside the baselines, samples, plots) into the run directory."""
+
+
+def config_to_dict(config: Any) -> dict:
+    """A config dataclass as plain data (tuples as lists), for YAML and checkpoints."""
+    return _plain(asdict(config))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value

@@ -15,18 +15,18 @@ after each so an interrupted sweep keeps what it finished), ``summary.csv`` and
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
 
 from ...files import write_text_atomic
 from ...train import OptimizerConfig, RunConfig, TrainConfig, Trainer
+from ...train.config import config_to_dict
 from ..memory import MemoryConfig, MemoryDataConfig, MemoryModelConfig, MemoryTask, ProblemName
 from ..recurrent import RecurrentConfig
 from .models import check_model_names, recurrent_for
@@ -134,18 +134,13 @@ class SweepConfig:
         )
 
 
-def plain(config: object) -> dict:
-    """A config dataclass as plain JSON-able data (tuples become lists)."""
-    return json.loads(json.dumps(asdict(config)))
-
-
-def train_one(config: MemoryConfig) -> dict:
-    """Train one combination; its row of ``results.csv``."""
+def train_one(model_name: str, config: MemoryConfig) -> dict:
+    """Train one combination (model ``model_name``); its row of ``results.csv``."""
     if config.train.threads is None and multiprocessing.parent_process() is not None:
         torch.set_num_threads(1)  # a worker process: leave the other cores to the others
     task = MemoryTask(config)
     started = time.perf_counter()
-    trainer = Trainer(task, config.train, config.run, full_config=plain(config))
+    trainer = Trainer(task, config.train, config.run, full_config=config_to_dict(config))
     result = trainer.fit()
     seconds = time.perf_counter() - started
     model = trainer.model.eval()
@@ -154,7 +149,7 @@ def train_one(config: MemoryConfig) -> dict:
     seen = result.step * config.train.batch_size * config.train.accumulate
     solved = result.reason == "target_reached"
     return {
-        "model": config.run.name.split("-T")[0], "length": config.length, "seed": config.train.seed,
+        "model": model_name, "length": config.length, "seed": config.train.seed,
         "solved": solved, "sequences_to_solve": seen if solved else None, "sequences_seen": seen,
         "steps": result.step, "seconds": round(seconds, 2), "stop_reason": result.reason,
         "validation_loss": result.metrics.get("loss"), "validation_solved": result.metrics.get("solved"),
@@ -186,7 +181,7 @@ def run_sweep(config: SweepConfig, directory: Path,
     settings = config.sweep
     runs_root = directory / "runs"
     combinations = [
-        config.run_config(model, length, seed, runs_root)
+        (model, config.run_config(model, length, seed, runs_root))
         for length in settings.lengths for model in settings.models for seed in settings.seeds
     ]
     rows: list[dict] = []
@@ -198,12 +193,12 @@ def run_sweep(config: SweepConfig, directory: Path,
             announce(row, len(rows), len(combinations))
 
     if settings.workers == 1:
-        for run in combinations:
-            finished(train_one(run))
+        for model, run in combinations:
+            finished(train_one(model, run))
     else:
         context = multiprocessing.get_context("spawn")  # no forked torch thread pools
         with ProcessPoolExecutor(settings.workers, mp_context=context) as pool:
-            for row in pool.map(train_one, combinations):
+            for row in pool.map(train_one, *zip(*combinations)):
                 finished(row)
     summary = summarise(rows)
     write_text_atomic(directory / "summary.csv", summary.to_csv(index=False))
@@ -220,7 +215,7 @@ def _csv(rows: list[dict]) -> str:
 
 
 __all__ = [
-    "DEFAULT_MODELS", "RESULT_COLUMNS", "SweepConfig", "SweepSettings", "plain", "preflight",
+    "DEFAULT_MODELS", "RESULT_COLUMNS", "SweepConfig", "SweepSettings", "preflight",
     "run_sweep", "train_one",
 ]
 
